@@ -179,7 +179,16 @@ macro_rules! ark_interop {
 }
 
 #[cfg(feature = "ark05")]
-ark_interop!(v05, ArkField, ArkCurve, ark_ff, ark_ec, ark_bn254, ark_bls12_381, ark_bls12_377);
+ark_interop!(
+    v05,
+    ArkField,
+    ArkCurve,
+    ark_ff,
+    ark_ec,
+    ark_bn254,
+    ark_bls12_381,
+    ark_bls12_377
+);
 #[cfg(feature = "ark06")]
 ark_interop!(
     v06,

@@ -249,7 +249,11 @@ mod tests {
     fn check_curve<C: CurveGroup>() {
         let g = C::GENERATOR;
         assert!(g.is_on_curve(), "{:?} generator off curve", C::id());
-        assert!(g.is_in_subgroup(), "{:?} generator not in subgroup", C::id());
+        assert!(
+            g.is_in_subgroup(),
+            "{:?} generator not in subgroup",
+            C::id()
+        );
         let gp = Projective::<C>::from(g);
         let two = gp.double();
         assert_eq!(gp.add(&gp), two);

@@ -128,9 +128,7 @@ impl FieldId {
     /// Size in bytes of one element in storage form.
     pub const fn element_bytes(self) -> usize {
         match self {
-            FieldId::Bn254Fr | FieldId::Bls12_381Fr | FieldId::Bls12_377Fr | FieldId::Bn254Fq => {
-                32
-            }
+            FieldId::Bn254Fr | FieldId::Bls12_381Fr | FieldId::Bls12_377Fr | FieldId::Bn254Fq => 32,
             FieldId::Bls12_381Fq | FieldId::Bls12_377Fq => 48,
             FieldId::Goldilocks => 8,
             FieldId::BabyBear => 4,

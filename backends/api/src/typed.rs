@@ -26,5 +26,7 @@ pub fn ntt<F: TwoAdicField>(
     let spec = NttDomainSpec::with_default_root::<F>(log_n).ok_or_else(|| {
         BackendError::unsupported(OpId::Ntt, format!("2^{log_n} exceeds the two-adicity"))
     })?;
-    backend.ntt_domain(&spec)?.ntt(NttData::from_slice(data), cfg)
+    backend
+        .ntt_domain(&spec)?
+        .ntt(NttData::from_slice(data), cfg)
 }

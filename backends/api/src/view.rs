@@ -281,7 +281,8 @@ impl<'a, C: CurveGroup> PointsView<'a, C> {
             for c in coords {
                 // The storage limbs of a prime field element are its Montgomery or canonical
                 // integer; either must be below p.
-                let limbs = bytemuck::cast_ref::<C::BasePrime, <C::BasePrime as PrimeField>::Limbs>(c);
+                let limbs =
+                    bytemuck::cast_ref::<C::BasePrime, <C::BasePrime as PrimeField>::Limbs>(c);
                 if <C::BasePrime as PrimeField>::from_canonical(limbs).is_none() {
                     return Err(i);
                 }
@@ -343,7 +344,9 @@ impl<'a> RawScalars<'a> {
         self.limbs.is_empty()
     }
     /// The typed view, when `F` is this array's field.
-    pub fn typed<F: PrimeField<Limbs = [u64; 4]>>(&self) -> Result<ScalarsView<'a, F>, BackendError> {
+    pub fn typed<F: PrimeField<Limbs = [u64; 4]>>(
+        &self,
+    ) -> Result<ScalarsView<'a, F>, BackendError> {
         if F::ID != self.field {
             return Err(BackendError::BadInput(format!(
                 "scalars are {} but {} was expected",
@@ -411,7 +414,12 @@ impl<'a, F: PrimeField<Limbs = [u64; 4]>> ScalarsView<'a, F> {
     }
     /// Index of the first scalar not below the modulus, if any.
     pub fn check_encoding(&self) -> Result<(), usize> {
-        match self.raw.limbs.iter().position(|l| F::from_canonical(l).is_none()) {
+        match self
+            .raw
+            .limbs
+            .iter()
+            .position(|l| F::from_canonical(l).is_none())
+        {
             Some(i) => Err(i),
             None => Ok(()),
         }

@@ -120,7 +120,10 @@ impl<P: FpParams<N>, const N: usize> Fp<P, N> {
     /// Converts a canonical integer below `p` (checked at compile time when used in a
     /// constant; panics otherwise). For run-time input use [`PrimeField::from_canonical`].
     pub const fn from_canonical_const(v: [u64; N]) -> Self {
-        assert!(!limbs::geq(&v, &P::MODULUS), "constant not below the modulus");
+        assert!(
+            !limbs::geq(&v, &P::MODULUS),
+            "constant not below the modulus"
+        );
         Self::from_montgomery_unchecked(limbs::mont_mul(&v, &P::R2, &P::MODULUS, P::INV))
     }
 
@@ -180,12 +183,7 @@ impl<P: FpParams<N>, const N: usize> Mul for Fp<P, N> {
     fn mul(self, o: Self) -> Self {
         #[allow(clippy::let_unit_value)]
         let () = Self::SPARE_BIT;
-        Self::from_montgomery_unchecked(limbs::mont_mul(
-            &self.limbs,
-            &o.limbs,
-            &P::MODULUS,
-            P::INV,
-        ))
+        Self::from_montgomery_unchecked(limbs::mont_mul(&self.limbs, &o.limbs, &P::MODULUS, P::INV))
     }
 }
 impl<P: FpParams<N>, const N: usize> AddAssign for Fp<P, N> {

@@ -1,0 +1,235 @@
+//! # zkaccel-cpu
+//!
+//! The CPU backend: always compiled, always present, and the oracle every other backend is
+//! tested against (it is itself tested against arkworks, Plonky3, naive implementations and
+//! published known answers by the conformance suite).
+//!
+//! - MSM: Pippenger's bucket method with signed-digit windows sized from the input, XYZZ
+//!   buckets, tasks split over windows and points ([`msm`]).
+//! - NTT: iterative radix-2 transforms with per-domain twiddles, every order, coset, inverse
+//!   and batched columns ([`ntt`]).
+//!
+//! Work runs on rayon: on the global pool, or on a private pool of a chosen size
+//! ([`CpuBackend::with_threads`]).
+
+pub mod msm;
+pub mod ntt;
+
+use std::sync::Arc;
+use zkaccel_backend::curve::Affine;
+use zkaccel_backend::{
+    with_curve_group, with_ntt_field, Backend, BackendError, BackendNttDomain, BackendResult,
+    Capabilities, CurveGroup, CurveGroupId, DeviceInfo, DeviceKind, FieldId, MsmCapability,
+    NttCapability, NttDomainSpec, OpId, PointsView, PreparedBases, RawPoint, RawPoints, RawScalars,
+    ScalarsView, TwoAdicField,
+};
+
+/// The CPU backend.
+pub struct CpuBackend {
+    info: DeviceInfo,
+    pool: Option<Arc<rayon::ThreadPool>>,
+}
+
+impl Default for CpuBackend {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CpuBackend {
+    /// A backend on rayon's global pool (all cores unless `RAYON_NUM_THREADS` says otherwise).
+    pub fn new() -> Self {
+        Self {
+            info: cpu_info(rayon::current_num_threads()),
+            pool: None,
+        }
+    }
+
+    /// A backend with its own pool of `threads` threads.
+    pub fn with_threads(threads: usize) -> BackendResult<Self> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .thread_name(|i| format!("zkaccel-cpu-{i}"))
+            .build()
+            .map_err(|e| BackendError::Other(format!("cannot start CPU threads: {e}")))?;
+        Ok(Self {
+            info: cpu_info(threads.max(1)),
+            pool: Some(Arc::new(pool)),
+        })
+    }
+
+    fn run<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match &self.pool {
+            Some(p) => p.install(f),
+            None => f(),
+        }
+    }
+}
+
+fn canonical_scalars<C: CurveGroup>(s: &ScalarsView<'_, C::Scalar>) -> Vec<[u64; 4]> {
+    use rayon::prelude::*;
+    (0..s.len())
+        .into_par_iter()
+        .with_min_len(4096)
+        .map(|i| s.canonical(i))
+        .collect()
+}
+
+fn msm_view<C: CurveGroup>(b: &PointsView<'_, C>, s: &ScalarsView<'_, C::Scalar>) -> RawPoint {
+    let scalars = canonical_scalars::<C>(s);
+    let r = match b.as_affine_slice() {
+        Some(points) => msm::msm_with(scalars.len(), |i| points[i], &scalars),
+        None => msm::msm_with(scalars.len(), |i| b.get(i), &scalars),
+    };
+    RawPoint::from_projective(&r)
+}
+
+impl Backend for CpuBackend {
+    fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let mem = self.info.memory_bytes.max(1 << 30);
+        Capabilities {
+            msm: CurveGroupId::ALL
+                .iter()
+                .map(|&id| MsmCapability {
+                    id,
+                    max_len: usize::MAX,
+                })
+                .collect(),
+            ntt: FieldId::ALL
+                .iter()
+                .filter(|f| f.is_ntt_field())
+                .map(|&field| {
+                    let adicity = with_ntt_field!(field, |F| F::TWO_ADICITY, 0);
+                    let by_memory = 63 - (mem / field.element_bytes() as u64).leading_zeros();
+                    NttCapability {
+                        field,
+                        max_log_n: adicity.min(by_memory),
+                    }
+                })
+                .collect(),
+            resident_bases: false,
+        }
+    }
+
+    fn msm(&self, bases: &RawPoints<'_>, scalars: &RawScalars<'_>) -> BackendResult<RawPoint> {
+        if bases.len() != scalars.len() {
+            return Err(BackendError::BadInput(format!(
+                "{} bases but {} scalars",
+                bases.len(),
+                scalars.len()
+            )));
+        }
+        with_curve_group!(
+            bases.id(),
+            |C| {
+                let b = bases.typed::<C>()?;
+                let s = scalars.typed::<<C as CurveGroup>::Scalar>()?;
+                Ok(self.run(|| msm_view::<C>(&b, &s)))
+            },
+            Err(BackendError::unsupported(OpId::Msm, bases.id().to_string()))
+        )
+    }
+
+    fn prepare_bases(&self, bases: &RawPoints<'_>) -> BackendResult<Arc<dyn PreparedBases>> {
+        with_curve_group!(
+            bases.id(),
+            |C| {
+                let b = bases.typed::<C>()?;
+                let points = self.run(|| b.to_vec());
+                Ok(Arc::new(CpuBases::<C> {
+                    points,
+                    pool: self.pool.clone(),
+                }) as Arc<dyn PreparedBases>)
+            },
+            Err(BackendError::unsupported(OpId::Msm, bases.id().to_string()))
+        )
+    }
+
+    fn ntt_domain(&self, spec: &NttDomainSpec) -> BackendResult<Arc<dyn BackendNttDomain>> {
+        with_ntt_field!(
+            spec.field,
+            |F| Ok(
+                Arc::new(ntt::CpuNttDomain::<F>::new(spec, self.pool.clone())?)
+                    as Arc<dyn BackendNttDomain>
+            ),
+            Err(BackendError::unsupported(OpId::Ntt, spec.field.to_string()))
+        )
+    }
+}
+
+/// Bases copied into our layout, kept for many MSMs.
+struct CpuBases<C: CurveGroup> {
+    points: Vec<Affine<C>>,
+    pool: Option<Arc<rayon::ThreadPool>>,
+}
+
+impl<C: CurveGroup> PreparedBases for CpuBases<C> {
+    fn id(&self) -> CurveGroupId {
+        C::id()
+    }
+    fn len(&self) -> usize {
+        self.points.len()
+    }
+    fn resident_bytes(&self) -> u64 {
+        core::mem::size_of_val(self.points.as_slice()) as u64
+    }
+    fn msm(&self, scalars: &RawScalars<'_>) -> BackendResult<RawPoint> {
+        if scalars.len() > self.points.len() {
+            return Err(BackendError::BadInput(format!(
+                "{} scalars for {} prepared bases",
+                scalars.len(),
+                self.points.len()
+            )));
+        }
+        let s = scalars.typed::<C::Scalar>()?;
+        let b = PointsView::from_affine(&self.points[..s.len()]);
+        let f = || msm_view::<C>(&b, &s);
+        Ok(match &self.pool {
+            Some(p) => p.install(f),
+            None => f(),
+        })
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// Device facts for the host CPU (model name and memory from /proc on Linux).
+fn cpu_info(threads: usize) -> DeviceInfo {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let name = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let vendor = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("vendor_id"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    let memory_bytes = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0);
+    DeviceInfo {
+        name,
+        kind: DeviceKind::Cpu,
+        vendor,
+        driver: format!("rayon, {threads} threads"),
+        memory_bytes,
+        compute_units: threads as u32,
+        simulated: false,
+    }
+}
