@@ -1,0 +1,283 @@
+//! MSM entry points: one-shot calls and the reusable bases handle.
+
+use crate::error::{Error, Result};
+use crate::registry::{Runtime, AUTO_MIN_MSM_LEN};
+use crate::stats::CallReport;
+use crate::validate;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+use zkaccel_backend::view::coordinate_bytes;
+use zkaccel_backend::{
+    with_curve_group, Affine, CurveGroup, CurveGroupId, Encoding, Infinity, OpId, PointsView,
+    PreparedBases, Projective, RawPoint, RawPoints, RawScalars, ScalarsView,
+};
+
+/// How much checking MSM bases get before dispatch. Scalars are always checked to be below
+/// the modulus, and coordinates always below the base-field modulus (cheap comparisons).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PointValidation {
+    /// Coordinates below the modulus only (the default: an SRS is trusted data).
+    #[default]
+    Reduced,
+    /// Also check the curve equation for every point.
+    OnCurve,
+    /// Also check prime-order subgroup membership (`[r]P = O`; costs about one scalar
+    /// multiplication per point).
+    Subgroup,
+}
+
+/// Per-call MSM options.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct MsmOptions {
+    /// Overrides the runtime's default point validation.
+    pub validation: Option<PointValidation>,
+}
+
+impl Runtime {
+    /// `Σ scalars[i]·bases[i]` for bases in our layout and scalars as field elements.
+    pub fn msm<C: CurveGroup>(
+        &self,
+        bases: &[Affine<C>],
+        scalars: &[C::Scalar],
+    ) -> Result<Projective<C>> {
+        self.msm_view(
+            PointsView::from_affine(bases),
+            ScalarsView::from_elements(scalars),
+            &MsmOptions::default(),
+        )
+        .map(|(p, _)| p)
+    }
+
+    /// `Σ scalars[i]·bases[i]` for borrowed views in any supported layout; also says where
+    /// the call ran.
+    pub fn msm_view<C: CurveGroup>(
+        &self,
+        bases: PointsView<'_, C>,
+        scalars: ScalarsView<'_, C::Scalar>,
+        opts: &MsmOptions,
+    ) -> Result<(Projective<C>, CallReport)> {
+        let (raw, report) = self.msm_raw(&bases.raw(), &scalars.raw(), opts)?;
+        Ok((to_projective(&raw), report))
+    }
+
+    /// The erased MSM (the C ABI's entry point): validates, then dispatches.
+    pub fn msm_raw(
+        &self,
+        bases: &RawPoints<'_>,
+        scalars: &RawScalars<'_>,
+        opts: &MsmOptions,
+    ) -> Result<(RawPoint, CallReport)> {
+        let id = bases.id();
+        if bases.len() != scalars.len() {
+            return Err(Error::LengthMismatch {
+                bases: bases.len(),
+                scalars: scalars.len(),
+            });
+        }
+        let validation = opts.validation.unwrap_or(self.inner.validation);
+        check_scalar_field(id, scalars)?;
+        with_curve_group!(
+            id,
+            |C| {
+                validate::points(&bases.typed::<C>().map_err(bad)?, validation)?;
+                validate::scalars(&scalars.typed::<<C as CurveGroup>::Scalar>().map_err(bad)?)?;
+            },
+            return Err(Error::BadLayout(format!("unknown curve group {id}")))
+        );
+        let n = bases.len();
+        let candidates = self.candidates(
+            |d| d.capabilities.supports_msm(id, n),
+            n >= AUTO_MIN_MSM_LEN,
+        );
+        self.dispatch(
+            OpId::Msm,
+            || format!("{id}, {n} points"),
+            candidates,
+            |d| d.backend.msm(bases, scalars),
+        )
+    }
+
+    /// Takes in MSM bases (an SRS) once for many MSMs. The points are validated now, kept
+    /// on the host in our layout, and uploaded (and precomputed) lazily on each device
+    /// that keeps bases resident, the first time a call is routed there.
+    pub fn msm_bases<C: CurveGroup>(
+        &self,
+        bases: PointsView<'_, C>,
+        opts: &MsmOptions,
+    ) -> Result<MsmBases<C>> {
+        Ok(MsmBases {
+            raw: self.msm_bases_raw(&bases.raw(), opts)?,
+            _c: PhantomData,
+        })
+    }
+
+    /// The erased form of [`Runtime::msm_bases`].
+    pub fn msm_bases_raw(&self, bases: &RawPoints<'_>, opts: &MsmOptions) -> Result<RawMsmBases> {
+        let id = bases.id();
+        let validation = opts.validation.unwrap_or(self.inner.validation);
+        let host: Vec<u64> = with_curve_group!(
+            id,
+            |C| {
+                let view = bases.typed::<C>().map_err(bad)?;
+                validate::points(&view, validation)?;
+                let words = core::mem::size_of::<Affine<C>>() / 8;
+                let mut host = vec![0u64; view.len() * words];
+                let points: &mut [Affine<C>] = bytemuck::cast_slice_mut(&mut host);
+                for (i, p) in points.iter_mut().enumerate() {
+                    *p = view.get(i);
+                }
+                host
+            },
+            return Err(Error::BadLayout(format!("unknown curve group {id}")))
+        );
+        Ok(RawMsmBases {
+            rt: self.clone(),
+            id,
+            len: bases.len(),
+            host,
+            prepared: self.devices().iter().map(|_| Mutex::new(None)).collect(),
+        })
+    }
+}
+
+fn bad(e: zkaccel_backend::BackendError) -> Error {
+    Error::BadLayout(e.to_string())
+}
+
+fn check_scalar_field(id: CurveGroupId, scalars: &RawScalars<'_>) -> Result<()> {
+    let expected = id.curve.scalar_field();
+    if scalars.field() != expected {
+        return Err(Error::ScalarFieldMismatch {
+            expected,
+            got: scalars.field(),
+        });
+    }
+    Ok(())
+}
+
+fn to_projective<C: CurveGroup>(raw: &RawPoint) -> Projective<C> {
+    // The runtime asked for C, and every backend answers in the group it was given.
+    raw.to_projective::<C>()
+        .expect("backend returned a point of the requested group")
+}
+
+/// MSM bases kept for many calls (erased form; see [`MsmBases`]).
+pub struct RawMsmBases {
+    rt: Runtime,
+    id: CurveGroupId,
+    len: usize,
+    /// The points in our layout (`Affine<C>` as limbs).
+    host: Vec<u64>,
+    /// Per device: the resident copy, once made.
+    prepared: Vec<Mutex<Option<Arc<dyn PreparedBases>>>>,
+}
+
+impl RawMsmBases {
+    /// The (curve, group).
+    pub fn id(&self) -> CurveGroupId {
+        self.id
+    }
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// True when there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn host_view(&self, len: usize) -> RawPoints<'_> {
+        let stride = 2 * coordinate_bytes(self.id);
+        RawPoints::new(
+            self.id,
+            bytemuck::cast_slice(&self.host),
+            self.len,
+            stride,
+            Infinity::ZeroCoordinates,
+            Encoding::Montgomery,
+        )
+        .expect("host copy has our own layout")
+        .slice(0, len)
+    }
+
+    /// `Σ scalars[i]·bases[i]` over the first `scalars.len()` bases.
+    pub fn msm_raw(&self, scalars: &RawScalars<'_>) -> Result<(RawPoint, CallReport)> {
+        let n = scalars.len();
+        if n > self.len {
+            return Err(Error::TooManyScalars {
+                bases: self.len,
+                scalars: n,
+            });
+        }
+        check_scalar_field(self.id, scalars)?;
+        with_curve_group!(
+            self.id,
+            |C| validate::scalars(&scalars.typed::<<C as CurveGroup>::Scalar>().map_err(bad)?)?,
+            return Err(Error::BadLayout(format!("unknown curve group {}", self.id)))
+        );
+        let id = self.id;
+        let rt = &self.rt;
+        let candidates = rt.candidates(
+            |d| d.capabilities.supports_msm(id, self.len),
+            n >= AUTO_MIN_MSM_LEN,
+        );
+        rt.dispatch(
+            OpId::Msm,
+            || format!("{id}, {n} points from a bases handle"),
+            candidates,
+            |d| {
+                if !d.capabilities.resident_bases {
+                    return d.backend.msm(&self.host_view(n), scalars);
+                }
+                let mut slot = self.prepared[d.index]
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                let prepared = match &*slot {
+                    Some(p) => p.clone(),
+                    None => {
+                        let p = d.backend.prepare_bases(&self.host_view(self.len))?;
+                        *slot = Some(p.clone());
+                        p
+                    }
+                };
+                drop(slot);
+                prepared.msm(scalars)
+            },
+        )
+    }
+}
+
+/// MSM bases of `C` kept for many calls: the SRS of a prover. Validated once when made;
+/// later calls send only scalars (and devices that keep bases resident upload them once).
+pub struct MsmBases<C: CurveGroup> {
+    raw: RawMsmBases,
+    _c: PhantomData<C>,
+}
+
+impl<C: CurveGroup> MsmBases<C> {
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.raw.len
+    }
+    /// True when there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.raw.len == 0
+    }
+    /// `Σ scalars[i]·bases[i]` over the first `scalars.len()` bases.
+    pub fn msm(&self, scalars: &[C::Scalar]) -> Result<Projective<C>> {
+        self.msm_view(ScalarsView::from_elements(scalars))
+            .map(|(p, _)| p)
+    }
+    /// The same for a scalar view (e.g. canonical integers); also says where it ran.
+    pub fn msm_view(
+        &self,
+        scalars: ScalarsView<'_, C::Scalar>,
+    ) -> Result<(Projective<C>, CallReport)> {
+        let (raw, report) = self.raw.msm_raw(&scalars.raw())?;
+        Ok((to_projective(&raw), report))
+    }
+    /// The erased handle.
+    pub fn raw(&self) -> &RawMsmBases {
+        &self.raw
+    }
+}

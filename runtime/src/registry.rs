@@ -1,0 +1,326 @@
+//! The device registry, routing policy and the dispatch loop with fallback.
+
+use crate::error::{Attempt, Error, Result};
+use crate::msm::PointValidation;
+use crate::stats::{self, CallReport, Counters, DeviceCounters, DeviceStats, Stats};
+use std::fmt;
+use std::sync::Arc;
+use zkaccel_backend::{Backend, BackendError, Capabilities, DeviceInfo, DeviceKind, OpId};
+
+/// How calls are routed among devices.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum Policy {
+    /// Accelerators first for inputs large enough to pay for the transfer, the CPU first
+    /// for small ones; every capable device remains a fallback.
+    #[default]
+    Auto,
+    /// This kind of device first, then the others in `Auto` order.
+    Prefer(DeviceKind),
+    /// Only this kind of device; no fallback to others.
+    Only(DeviceKind),
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Policy::Auto => f.write_str("auto"),
+            Policy::Prefer(k) => write!(f, "prefer:{k}"),
+            Policy::Only(k) => write!(f, "only:{k}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Policy {
+    type Err = String;
+    /// `auto`, `prefer:KIND`, `only:KIND`, or a bare `KIND` (= `only:KIND`).
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let s = s.trim().to_ascii_lowercase();
+        if s == "auto" {
+            return Ok(Policy::Auto);
+        }
+        if let Some(k) = s.strip_prefix("prefer:") {
+            return Ok(Policy::Prefer(k.parse()?));
+        }
+        let k = s.strip_prefix("only:").unwrap_or(&s);
+        Ok(Policy::Only(k.parse()?))
+    }
+}
+
+/// A device in the registry.
+#[derive(Clone)]
+pub struct Device {
+    /// Registry index (stable for the runtime's life).
+    pub index: usize,
+    /// What the device is.
+    pub info: DeviceInfo,
+    /// What it can do.
+    pub capabilities: Capabilities,
+    pub(crate) backend: Arc<dyn Backend>,
+}
+
+impl Device {
+    /// The backend driving this device.
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+}
+
+impl fmt::Debug for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Device")
+            .field("index", &self.index)
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) devices: Vec<Device>,
+    pub(crate) policy: Policy,
+    pub(crate) validation: PointValidation,
+    pub(crate) counters: Counters,
+    pub(crate) device_counters: Vec<DeviceCounters>,
+}
+
+/// The runtime: a registry of devices, a policy, and counters. Cheap to clone (shared
+/// state); every method may be called from any number of threads at once.
+#[derive(Clone)]
+pub struct Runtime {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("devices", &self.inner.devices)
+            .field("policy", &self.inner.policy)
+            .finish()
+    }
+}
+
+/// Builds a [`Runtime`].
+#[derive(Default)]
+pub struct RuntimeBuilder {
+    policy: Policy,
+    cpu_threads: Option<usize>,
+    no_cpu: bool,
+    extra: Vec<Arc<dyn Backend>>,
+    validation: PointValidation,
+}
+
+impl RuntimeBuilder {
+    /// The routing policy (default `Auto`).
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Runs the CPU backend on its own pool of this many threads (default: rayon's global
+    /// pool).
+    pub fn cpu_threads(mut self, threads: usize) -> Self {
+        self.cpu_threads = Some(threads);
+        self
+    }
+
+    /// Registers an additional backend (a plugin, a test double, a second device).
+    /// Registered backends come before the discovered ones in `Auto` order.
+    pub fn with_backend(mut self, backend: Arc<dyn Backend>) -> Self {
+        self.extra.push(backend);
+        self
+    }
+
+    /// Leaves the CPU out of the registry (for tests that need a runtime with only other
+    /// backends; normally the CPU is always present).
+    pub fn without_cpu(mut self) -> Self {
+        self.no_cpu = true;
+        self
+    }
+
+    /// The default point validation for MSM bases (default: coordinates reduced only).
+    pub fn point_validation(mut self, v: PointValidation) -> Self {
+        self.validation = v;
+        self
+    }
+
+    /// Discovers devices and builds the runtime.
+    pub fn build(self) -> Result<Runtime> {
+        let mut backends: Vec<Arc<dyn Backend>> = self.extra;
+        if !self.no_cpu {
+            let cpu = match self.cpu_threads {
+                Some(t) => zkaccel_cpu::CpuBackend::with_threads(t)
+                    .map_err(|e| Error::Setup(e.to_string()))?,
+                None => zkaccel_cpu::CpuBackend::new(),
+            };
+            backends.push(Arc::new(cpu));
+        }
+        let devices: Vec<Device> = backends
+            .into_iter()
+            .enumerate()
+            .map(|(index, backend)| Device {
+                index,
+                info: backend.info().clone(),
+                capabilities: backend.capabilities(),
+                backend,
+            })
+            .collect();
+        for d in &devices {
+            tracing::debug!(index = d.index, name = %d.info.name, kind = %d.info.kind, "device registered");
+        }
+        let device_counters = devices.iter().map(|_| DeviceCounters::default()).collect();
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                devices,
+                policy: self.policy,
+                validation: self.validation,
+                counters: Counters::default(),
+                device_counters,
+            }),
+        })
+    }
+}
+
+/// Inputs below these sizes run on the CPU first under `Auto` (a device round trip costs
+/// more than the work); calibration (a later issue) replaces these defaults.
+pub(crate) const AUTO_MIN_MSM_LEN: usize = 1 << 12;
+pub(crate) const AUTO_MIN_NTT_LOG: u32 = 12;
+
+impl Runtime {
+    /// A runtime with every device found and the `Auto` policy.
+    pub fn new() -> Result<Self> {
+        RuntimeBuilder::default().build()
+    }
+
+    /// A builder for options.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+
+    /// The registered devices, in registry order.
+    pub fn devices(&self) -> &[Device] {
+        &self.inner.devices
+    }
+
+    /// The routing policy.
+    pub fn policy(&self) -> Policy {
+        self.inner.policy
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        let c = &self.inner.counters;
+        Stats {
+            msm_calls: stats::load(&c.calls[0]),
+            ntt_calls: stats::load(&c.calls[1]),
+            hash_calls: stats::load(&c.calls[2]),
+            fallbacks: stats::load(&c.fallbacks),
+            failed_calls: stats::load(&c.failed_calls),
+            devices: self
+                .inner
+                .devices
+                .iter()
+                .zip(&self.inner.device_counters)
+                .map(|(d, k)| DeviceStats {
+                    device: d.index,
+                    name: d.info.name.clone(),
+                    kind: d.info.kind,
+                    completed: stats::load(&k.ok),
+                    errors: stats::load(&k.errors),
+                })
+                .collect(),
+        }
+    }
+
+    /// The devices that may run a call, in the order to try them. `capable` filters by
+    /// capability; `large` says whether the input is big enough to favour accelerators.
+    pub(crate) fn candidates(
+        &self,
+        capable: impl Fn(&Device) -> bool,
+        large: bool,
+    ) -> Vec<&Device> {
+        let mut v: Vec<&Device> = self
+            .inner
+            .devices
+            .iter()
+            .filter(|d| match self.inner.policy {
+                Policy::Only(k) => d.info.kind == k,
+                _ => true,
+            })
+            .filter(|d| capable(d))
+            .collect();
+        // Stable sort: registry order within a rank.
+        let auto_rank = |d: &Device| -> u8 {
+            let is_cpu = d.info.kind == DeviceKind::Cpu;
+            match (large, is_cpu) {
+                (true, false) | (false, true) => 0,
+                _ => 1,
+            }
+        };
+        match self.inner.policy {
+            Policy::Prefer(k) => v.sort_by_key(|d| (d.info.kind != k, auto_rank(d))),
+            _ => v.sort_by_key(|d| auto_rank(d)),
+        }
+        v
+    }
+
+    /// Runs `f` on each candidate until one succeeds, counting and logging fallbacks.
+    pub(crate) fn dispatch<T>(
+        &self,
+        op: OpId,
+        detail: impl Fn() -> String,
+        candidates: Vec<&Device>,
+        mut f: impl FnMut(&Device) -> std::result::Result<T, BackendError>,
+    ) -> Result<(T, CallReport)> {
+        let counters = &self.inner.counters;
+        counters.call(op);
+        if candidates.is_empty() {
+            counters
+                .failed_calls
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Err(Error::NoCapableBackend {
+                op,
+                detail: detail(),
+                policy: self.inner.policy.to_string(),
+            });
+        }
+        let mut attempts = Vec::new();
+        for d in candidates {
+            let dc = &self.inner.device_counters[d.index];
+            match f(d) {
+                Ok(v) => {
+                    dc.ok.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return Ok((
+                        v,
+                        CallReport {
+                            device: d.index,
+                            kind: d.info.kind,
+                            fallbacks: attempts.len() as u32,
+                        },
+                    ));
+                }
+                Err(error) => {
+                    dc.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    counters
+                        .fallbacks
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tracing::warn!(
+                        op = %op, device = d.index, name = %d.info.name, %error,
+                        "backend failed; falling back to the next capable device"
+                    );
+                    attempts.push(Attempt {
+                        device: d.index,
+                        name: d.info.name.clone(),
+                        error,
+                    });
+                }
+            }
+        }
+        // The last failure had nothing to fall back to.
+        counters
+            .fallbacks
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        counters
+            .failed_calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Err(Error::AllBackendsFailed { op, attempts })
+    }
+}
