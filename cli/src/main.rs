@@ -1,0 +1,127 @@
+//! The `zkaccel` command: list devices and benchmark every backend against arkworks and
+//! Plonky3 in the same run.
+
+mod bench;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use zkaccel::{Policy, Runtime};
+
+/// zkaccel: MSM, NTT and hashing on the best device present.
+#[derive(Parser, Debug)]
+#[command(name = "zkaccel", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List the devices the runtime found and what each supports.
+    Devices {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Benchmark MSM and NTT on every available backend against arkworks and Plonky3.
+    Bench(bench::BenchArgs),
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ZKACCEL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let r = match cli.command {
+        Command::Devices { json } => devices(json),
+        Command::Bench(args) => bench::run(args),
+    };
+    if let Err(e) = r {
+        eprintln!("zkaccel: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn devices(json: bool) -> Result<()> {
+    let rt = Runtime::builder().policy(Policy::Auto).build()?;
+    if json {
+        let devs: Vec<_> = rt
+            .devices()
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "index": d.index,
+                    "name": d.info.name,
+                    "kind": d.info.kind.name(),
+                    "vendor": d.info.vendor,
+                    "driver": d.info.driver,
+                    "memory_bytes": d.info.memory_bytes,
+                    "compute_units": d.info.compute_units,
+                    "simulated": d.info.simulated,
+                    "msm": d.capabilities.msm.iter().map(|c| serde_json::json!({
+                        "curve_group": c.id.to_string(), "max_len": c.max_len })).collect::<Vec<_>>(),
+                    "ntt": d.capabilities.ntt.iter().map(|c| serde_json::json!({
+                        "field": c.field.name(), "max_log_n": c.max_log_n })).collect::<Vec<_>>(),
+                    "resident_bases": d.capabilities.resident_bases,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "schema": "zkaccel-devices/1",
+                "policy": rt.policy().to_string(),
+                "devices": devs,
+            }))?
+        );
+        return Ok(());
+    }
+    println!("policy: {}", rt.policy());
+    println!(
+        "{:<3} {:<7} {:<44} {:>10} {:>6} {:<10}",
+        "#", "kind", "name", "memory", "units", "status"
+    );
+    for d in rt.devices() {
+        println!(
+            "{:<3} {:<7} {:<44} {:>10} {:>6} {:<10}",
+            d.index,
+            d.info.kind.name(),
+            truncate(&d.info.name, 44),
+            format!("{:.1} GiB", d.info.memory_bytes as f64 / (1u64 << 30) as f64),
+            d.info.compute_units,
+            if d.info.simulated { "SIMULATED" } else { "hardware" },
+        );
+        let msm: Vec<String> = d
+            .capabilities
+            .msm
+            .iter()
+            .map(|c| c.id.to_string())
+            .collect();
+        let ntt: Vec<String> = d
+            .capabilities
+            .ntt
+            .iter()
+            .map(|c| format!("{} (≤2^{})", c.field, c.max_log_n))
+            .collect();
+        println!("    msm: {}", if msm.is_empty() { "-".into() } else { msm.join(", ") });
+        println!("    ntt: {}", if ntt.is_empty() { "-".into() } else { ntt.join(", ") });
+        println!(
+            "    bases kept on device: {}",
+            if d.capabilities.resident_bases { "yes" } else { "no" }
+        );
+    }
+    Ok(())
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let t: String = s.chars().take(n - 1).collect();
+        format!("{t}…")
+    }
+}
