@@ -69,3 +69,8 @@ pub use zkaccel_backend::{
     NttDirection, NttOrder, OpId, PointsView, PrimeField, Projective, RawPoint, RawPoints,
     RawScalars, ScalarsView, TwoAdicField,
 };
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

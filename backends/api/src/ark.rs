@@ -5,17 +5,18 @@
 //! `{ x, y, infinity: bool }`; when the compiler lays that struct out as `x, y, flag` (checked
 //! at compile time with `offset_of!`), [`ArkCurve::view`] reads a slice of them in place
 //! through a [`PointsView`] with a flag byte, copying nothing. Otherwise the points are
-//! converted.
+//! converted. arkworks 0.6 made the flag field private, so 0.6 points are always converted
+//! (field elements still convert by bit copy).
 
 use crate::curve::{Affine, CurveGroup, Projective};
 use crate::field::{Fp2, PrimeField};
 use crate::view::{Encoding, Infinity, PointsView, RawPoints};
 
 macro_rules! ark_interop {
-    ($modname:ident, $field_trait:ident, $curve_trait:ident, $ff:ident, $ec:ident, $bn:ident, $b381:ident, $b377:ident) => {
+    ($modname:ident, $field_trait:ident, $curve_trait:ident, $ff:ident, $ec:ident, $bn:ident, $b381:ident, $b377:ident, flag_offset = $flag:expr) => {
         #[doc = concat!("Conversions for `", stringify!($ff), "` (", stringify!($modname), ").")]
         pub mod $modname {
-            use super::*;
+            use super::{Affine, CurveGroup, Encoding, Fp2, Infinity, PointsView, PrimeField, Projective, RawPoints};
             use $ec::short_weierstrass as sw;
 
             /// A field type with an arkworks twin of identical memory layout.
@@ -90,16 +91,21 @@ macro_rules! ark_interop {
                     size_of::<<Self::Base as $field_trait>::Ark>() == coord
                         && offset_of!(sw::Affine<Self::Config>, x) == 0
                         && offset_of!(sw::Affine<Self::Config>, y) == coord
-                        && offset_of!(sw::Affine<Self::Config>, infinity) >= 2 * coord
+                        && $flag != usize::MAX
+                        && $flag >= 2 * coord
                         && size_of::<bool>() == 1
                 };
 
                 /// Our affine point from arkworks'.
                 fn affine_from_ark(p: &sw::Affine<Self::Config>) -> Affine<Self> {
-                    if p.infinity {
+                    // arkworks' identity has x = y = 0 (and its flag set); (0, 0) is on none of
+                    // these curves, so zero coordinates identify it without the flag, which
+                    // arkworks 0.6 keeps private.
+                    let a = Affine::new(Self::Base::from_ark(p.x), Self::Base::from_ark(p.y));
+                    if a.is_identity() {
                         Affine::IDENTITY
                     } else {
-                        Affine::new(Self::Base::from_ark(p.x), Self::Base::from_ark(p.y))
+                        a
                     }
                 }
 
@@ -136,7 +142,7 @@ macro_rules! ark_interop {
                         return None;
                     }
                     let stride = core::mem::size_of::<sw::Affine<Self::Config>>();
-                    let offset = core::mem::offset_of!(sw::Affine<Self::Config>, infinity);
+                    let offset = $flag;
                     // SAFETY: we only hand out a byte view covering the points' memory; the
                     // view reads the coordinates (plain limb arrays, initialized) and the flag
                     // byte (an initialized `bool`), never the padding between them.
@@ -187,7 +193,8 @@ ark_interop!(
     ark_ec,
     ark_bn254,
     ark_bls12_381,
-    ark_bls12_377
+    ark_bls12_377,
+    flag_offset = core::mem::offset_of!(ark_ec::short_weierstrass::Affine<Self::Config>, infinity)
 );
 #[cfg(feature = "ark06")]
 ark_interop!(
@@ -198,7 +205,9 @@ ark_interop!(
     ark_ec_06,
     ark_bn254_06,
     ark_bls12_381_06,
-    ark_bls12_377_06
+    ark_bls12_377_06,
+    // arkworks 0.6 made the flag private: its points are converted, never read in place.
+    flag_offset = usize::MAX
 );
 
 #[cfg(feature = "ark05")]
