@@ -447,7 +447,7 @@ fn arkworks_slices_in_place() {
         })
         .collect();
     let scalars: Vec<ark_bn254::Fr> = (0..n).map(|_| ark_bn254::Fr::rand(&mut rng)).collect();
-    assert!(<Bn254G1 as zkaccel::ArkCurve>::IN_PLACE);
+    const { assert!(<Bn254G1 as zkaccel::ArkCurve>::IN_PLACE) };
     let rt = Runtime::new().unwrap();
     let ours = rt.msm_ark::<Bn254G1>(&bases, &scalars).unwrap();
     let theirs = ark_bn254::G1Projective::msm(&bases, &scalars).unwrap();

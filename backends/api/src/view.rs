@@ -217,7 +217,7 @@ impl<'a, C: CurveGroup> PointsView<'a, C> {
         if r.stride == core::mem::size_of::<Affine<C>>()
             && r.infinity == Infinity::ZeroCoordinates
             && r.encoding == Encoding::Montgomery
-            && (r.ptr as usize) % core::mem::align_of::<Affine<C>>() == 0
+            && (r.ptr as usize).is_multiple_of(core::mem::align_of::<Affine<C>>())
         {
             // SAFETY: `new`/`from_affine` checked that `len` elements of `stride` bytes are
             // borrowed for 'a; the stride equals the element size, the pointer is aligned,
