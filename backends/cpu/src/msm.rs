@@ -1,9 +1,11 @@
 //! Multi-scalar multiplication on the CPU: Pippenger's bucket method with signed digits.
 //!
 //! For `n` points and `b`-bit scalars split into windows of `c` bits:
-//! 1. every scalar is recoded once into `⌈(b+1)/c⌉` signed digits in `[−2^(c−1), 2^(c−1))`
-//!    (a digit ≥ `2^(c−1)` becomes `digit − 2^c` with a carry into the next window), which
-//!    halves the number of buckets: a negative digit adds `−P` (free to negate);
+//! 1. every scalar is recoded once into `W = ⌈(b+2)/c⌉` signed digits in
+//!    `[−2^(c−1), 2^(c−1))` (a digit ≥ `2^(c−1)` becomes `digit − 2^c` with a carry into the
+//!    next window), which halves the number of buckets: a negative digit adds `−P` (free to
+//!    negate). The top window's bits plus a carry stay below `2^(c−1)` only when
+//!    `W·c ≥ b + 2`, hence the count;
 //! 2. each (window, chunk of points) is an independent task: its points are added into
 //!    `2^(c−1)` XYZZ buckets (`madd-2008-s`, 8M+2S), then the buckets are reduced with the
 //!    running-sum trick `Σ k·B_k = Σ_k (B_top + … + B_k)`;
@@ -30,7 +32,7 @@ pub fn window_bits(n: usize, bits: u32) -> u32 {
     }
     let mut best = (usize::MAX, 2);
     for c in 2..=16u32 {
-        let windows = (bits as usize + 1).div_ceil(c as usize);
+        let windows = (bits as usize + 2).div_ceil(c as usize);
         // Each bucket costs two full additions in the reduction.
         let cost = windows * (n * MADD_COST + (1usize << (c - 1)) * 2 * ADD_COST);
         if cost < best.0 {
@@ -85,7 +87,7 @@ where
     }
     let bits = <C::Scalar as PrimeField>::MODULUS_BITS;
     let c = window_bits(n, bits);
-    let windows = (bits as usize + 1).div_ceil(c as usize);
+    let windows = (bits as usize + 2).div_ceil(c as usize);
     let mut digits = vec![0i16; n * windows];
     signed_digits(scalars, c, windows, &mut digits);
 
@@ -191,6 +193,18 @@ mod tests {
         let r_minus_1 = (-<Bn254G1 as CurveGroup>::Scalar::ONE).to_canonical();
         let sc = vec![r_minus_1, [0; 4], r_minus_1, [1, 0, 0, 0]];
         assert_eq!(msm_with(4, |i| pts[i], &sc), msm_naive(&pts, &sc));
+    }
+
+    #[test]
+    fn top_window_carry_for_255_bit_scalars() {
+        // BLS12-381's r − 1 with tiny windows: the last carry needs its own window.
+        use zkaccel_backend::curves::Bls12_381G1;
+        let (pts, _) = random_points::<Bls12_381G1>(3, 5);
+        let r_minus_1 = (-<Bls12_381G1 as CurveGroup>::Scalar::ONE).to_canonical();
+        for n in 1..=3 {
+            let sc = vec![r_minus_1; n];
+            assert_eq!(msm_with(n, |i| pts[i], &sc), msm_naive(&pts[..n], &sc));
+        }
     }
 
     #[test]
