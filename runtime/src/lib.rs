@@ -53,8 +53,8 @@ mod validate;
 mod ark;
 
 pub use error::{Attempt, Error, Result};
-pub use msm::{MsmBases, MsmOptions, PointValidation};
-pub use ntt::NttDomain;
+pub use msm::{MsmBases, MsmOptions, PointValidation, RawMsmBases};
+pub use ntt::{NttDomain, RawNttDomain};
 pub use registry::{Device, Policy, Runtime, RuntimeBuilder};
 pub use stats::{CallReport, DeviceStats, Stats};
 

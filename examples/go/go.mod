@@ -1,0 +1,3 @@
+module zkaccel.example/msmntt
+
+go 1.19
