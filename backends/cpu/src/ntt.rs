@@ -1,35 +1,313 @@
-//! CPU NTT (placeholder interface; the implementation lands in this file).
+//! CPU NTT: radix-2 transforms over a precomputed domain, every input/output order, cosets,
+//! inverse, and batches of columns in either layout.
+//!
+//! # Semantics
+//!
+//! A domain ([`CpuNttDomain`]) has size `n = 2^log_n` and root `ω = spec.root`, a primitive
+//! `n`-th root of unity (checked when the domain is built). For `n = 1` every transform is the
+//! identity.
+//!
+//! - **Forward**: `y_i = Σ_j x_j ω^(ij)`.
+//! - **Inverse**: `x_j = n⁻¹ Σ_i y_i ω^(−ij)` (scaled by `1/n`, so inverse∘forward = id).
+//! - **Coset** `g` (`cfg.coset`, canonical limbs, non-zero): the forward transform evaluates on
+//!   `g·H`, `y_i = Σ_j x_j (g ω^i)^j` (the coefficients are scaled by `g^j`, then transformed);
+//!   the inverse interpolates from `g·H` (inverse transform, then `x_j` scaled by `g^(−j)`).
+//!   The scaling always applies to the coefficient index `j` in natural order: with
+//!   bit-reversed coefficients, position `i` holds coefficient `bitreverse(i)` and is scaled by
+//!   `g^bitreverse(i)`.
+//! - **Orders**: `Natural` (index `i` holds element `i`) or `BitReversed` (index `i` holds
+//!   element `bitreverse(i, log_n)`), independently for input and output; all four
+//!   combinations are supported in both directions.
+//! - **Batches**: `cfg.batch ≥ 1` columns; `Contiguous` (column `c` is
+//!   `data[c·n..(c+1)·n]`) or `Interleaved` (row-major `n × batch` matrix, element `i` of
+//!   column `c` at `i·batch + c`, Plonky3's `RowMajorMatrix`).
+//!
+//! # Algorithm
+//!
+//! Two in-place kernels, both reading one table of `n/2` twiddles stored in **bit-reversed
+//! order**, `T[k] = ρ^bitreverse(k, log_n − 1)` (`ρ = ω` for the forward transform, `ρ = ω⁻¹`
+//! for the inverse):
+//!
+//! - `nr` — natural in, bit-reversed out. This is the FFT as a remainder tree (the "FFT
+//!   trick" of D. J. Bernstein, "Fast multiplication and its applications", 2008): a block of
+//!   `2m` values holding `a mod (x^(2m) − c²)` is split into `a mod (x^m − c)` and
+//!   `a mod (x^m + c)` by Cooley–Tukey butterflies `(lo, hi) ← (lo + c·hi, lo − c·hi)` with
+//!   **one twiddle `c` per block**. Block `k` of level `ℓ` uses `c = T[k]` (its children are
+//!   blocks `2k` and `2k + 1`), so level `ℓ` reads the prefix `T[0..2^ℓ]` in order, and the
+//!   outputs come out bit-reversed. (The natural → bit-reversed ordering with bit-reversed
+//!   twiddles of E. Chu and A. George, *Inside the FFT Black Box*, 2000, and of the reference
+//!   NTT of Kyber.)
+//! - `rn` — bit-reversed in, natural out: the same tree run backwards with Gentleman–Sande
+//!   butterflies `(lo, hi) ← (lo + hi, (lo − hi)·c)` (W. M. Gentleman and G. Sande, "Fast
+//!   Fourier transforms — for fun and profit", 1966). With the table of `ρ` it computes
+//!   `DFT_ρ ∘ bitreverse`, which is `n` times the inverse of `nr` with the table of `ρ⁻¹`:
+//!   so `rn` with `T_ω` is the forward transform from bit-reversed input, and with `T_ω⁻¹` the
+//!   (unscaled) inverse to natural output.
+//!
+//! So the common orders (forward N→R and R→N, inverse R→N and N→R) need no permutation;
+//! N→N and R→R add one in-place, cache-blocked bit-reversal permutation. The `1/n` and the
+//! coset powers are applied in one extra elementwise pass, computed on the fly (running
+//! products in parallel chunks; for bit-reversed positions, a 256-entry stack table for the
+//! low bits times a per-chunk factor for the high bits), so a call allocates nothing.
+//!
+//! Because each block uses a single twiddle, a butterfly between two *rows* of `batch`
+//! elements is the same broadcast multiply-add over `2·batch` contiguous elements as between
+//! two elements. So the `Interleaved` layout is transformed in place, row-wise, by the very
+//! same kernels (a "row" is just a wider element): every butterfly streams two contiguous
+//! runs of `m·batch` elements, which is cache- and prefetch-friendly and needs neither a
+//! transpose (two extra passes over memory plus a scratch buffer or a slow in-place
+//! transpose) nor strided access. Plonky3's radix-2 DFTs likewise work on whole rows.
+//!
+//! # Parallelism and cache
+//!
+//! The kernels recurse depth first (a block's butterflies, then its halves in `rayon::join`;
+//! for `rn` the other way round), so once a block fits in cache all its remaining levels run
+//! there. Blocks of at most `LEAF_BYTES` are finished by a plain level-by-level loop; above
+//! that, each step does two levels in one radix-4 pass (the same arithmetic as two radix-2
+//! levels, half the passes over memory). Large blocks split their butterflies into chunks
+//! (`par_chunks_mut`), so even the first levels use every thread. `Contiguous` batches are
+//! also parallelised across columns. Work runs on the domain's pool when it has one
+//! (`pool.install`), else on rayon's global pool. Everything is generic over the field and
+//! monomorphised per field; the hot loops have no allocation and no dynamic dispatch.
 
+use rayon::prelude::*;
+use std::sync::Arc;
+use zkaccel_backend::backend::decode_padded;
 use zkaccel_backend::{
-    BackendNttDomain, BackendResult, NttConfig, NttData, NttDomainSpec, TwoAdicField,
+    BackendError, BackendNttDomain, BackendResult, BatchLayout, Field, NttConfig, NttData,
+    NttDirection, NttDomainSpec, NttOrder, TwoAdicField,
 };
 
-/// An NTT domain on the CPU: the spec and its precomputed twiddles.
+/// Blocks of at most this many bytes run all their remaining levels in a sequential
+/// level-by-level loop (they are in L1/L2 by then).
+const LEAF_BYTES: usize = 1 << 15;
+
+/// Blocks of at least this many elements recurse into their halves in parallel.
+const PAR_MIN: usize = 1 << 12;
+
+/// Elements per parallel task in butterfly passes and elementwise passes.
+const CHUNK: usize = 1 << 12;
+
+/// Largest tile of the bit-reversal permutation: `2^4 × 2^4` rows.
+const MAX_TILE_BITS: u32 = 4;
+
+/// Elements in each of the two tile buffers of the bit-reversal permutation.
+const TILE_BUF: usize = 256;
+
+/// An NTT domain on the CPU: the spec, the twiddles of `ω` and of `ω⁻¹` (each `n/2`
+/// elements, in bit-reversed order) and `n⁻¹`.
 pub struct CpuNttDomain<F: TwoAdicField> {
     spec: NttDomainSpec,
-    _f: core::marker::PhantomData<F>,
+    log_n: u32,
+    /// `ω^bitreverse(k, log_n − 1)` for `k < n/2`.
+    tw: Vec<F>,
+    /// `ω^(−bitreverse(k, log_n − 1))` for `k < n/2`.
+    tw_inv: Vec<F>,
+    /// `n⁻¹`.
+    n_inv: F,
+    pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 impl<F: TwoAdicField> CpuNttDomain<F> {
-    /// Builds the domain (precomputes twiddles).
-    pub fn new(
-        spec: &NttDomainSpec,
-        pool: Option<std::sync::Arc<rayon::ThreadPool>>,
-    ) -> BackendResult<Self> {
-        let _ = pool;
+    /// Builds the domain: checks the root and precomputes the twiddles of `ω` and `ω⁻¹` and
+    /// `n⁻¹`. `pool`: where the work runs (`None`: rayon's global pool).
+    ///
+    /// Errors: `BadInput` when the spec is for another field, when `log_n` exceeds the
+    /// field's two-adicity, or when the root is not a primitive `2^log_n`-th root of unity;
+    /// `OutOfMemory` when the twiddle tables cannot be allocated.
+    pub fn new(spec: &NttDomainSpec, pool: Option<Arc<rayon::ThreadPool>>) -> BackendResult<Self> {
+        if spec.field != F::ID {
+            return Err(BackendError::BadInput(format!(
+                "NTT domain is for {} but the CPU domain was built for {}",
+                spec.field,
+                F::ID
+            )));
+        }
+        let log_n = spec.log_n;
+        if log_n > F::TWO_ADICITY || log_n >= usize::BITS - 1 {
+            return Err(BackendError::BadInput(format!(
+                "NTT size 2^{log_n} exceeds the two-adicity 2^{} of {}",
+                F::TWO_ADICITY,
+                F::ID
+            )));
+        }
+        let omega = spec.root_as::<F>()?;
+        let n = 1usize << log_n;
+        let half = n / 2;
+        let build = || -> BackendResult<(Vec<F>, Vec<F>)> {
+            let mut tw = alloc_elems::<F>(half)?;
+            let mut tw_inv = alloc_elems::<F>(half)?;
+            // Natural-order powers ω^j, j < n/2: running products in parallel chunks.
+            tw.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
+                let mut p = omega.pow(&[(c * CHUNK) as u64]);
+                for x in chunk.iter_mut() {
+                    *x = p;
+                    p *= omega;
+                }
+            });
+            // ω is a primitive n-th root iff ω^(n/2) = −1 (then its order divides n but not
+            // n/2); for n = 1 the only such root is 1.
+            let ok = if half == 0 {
+                omega == F::ONE
+            } else {
+                tw[half - 1] * omega == -F::ONE
+            };
+            if !ok {
+                return Err(BackendError::BadInput(format!(
+                    "NTT root {:?} is not a primitive 2^{log_n}-th root of unity in {}",
+                    spec.root,
+                    F::ID
+                )));
+            }
+            // ω^(−j) = ω^(n − j) = −ω^(n/2 − j) for 0 < j < n/2: no inversions needed.
+            if half > 0 {
+                tw_inv[0] = F::ONE;
+                let src = &tw;
+                tw_inv[1..]
+                    .par_iter_mut()
+                    .with_min_len(CHUNK)
+                    .enumerate()
+                    .for_each(|(j, x)| *x = -src[half - 1 - j]);
+                bit_reverse_rows(&mut tw, log_n - 1, 1);
+                bit_reverse_rows(&mut tw_inv, log_n - 1, 1);
+            }
+            Ok((tw, tw_inv))
+        };
+        let (tw, tw_inv) = match &pool {
+            Some(p) => p.install(build),
+            None => build(),
+        }?;
+        let n_inv = F::from_u64(n as u64)
+            .inverse()
+            .ok_or_else(|| BackendError::BadInput(format!("n = {n} is not invertible")))?;
         Ok(Self {
             spec: spec.clone(),
-            _f: core::marker::PhantomData,
+            log_n,
+            tw,
+            tw_inv,
+            n_inv,
+            pool,
         })
     }
 
-    /// Transforms `cfg.batch` columns in place.
+    /// `n = 2^log_n`.
+    pub fn size(&self) -> usize {
+        1usize << self.log_n
+    }
+
+    /// Transforms `cfg.batch` columns of `n` elements in place, as described in the
+    /// [module documentation](self).
+    ///
+    /// Errors (`BadInput`, nothing is modified): `cfg.batch == 0`, `data.len() != n·batch`,
+    /// or a coset shift that is not a non-zero element of `F`.
     pub fn run(&self, data: &mut [F], cfg: &NttConfig) -> BackendResult<()> {
-        let _ = (data, cfg);
-        Err(zkaccel_backend::BackendError::unsupported(
-            zkaccel_backend::OpId::Ntt,
-            "not yet",
-        ))
+        let n = self.size();
+        if cfg.batch == 0 {
+            return Err(BackendError::BadInput(
+                "NTT batch is 0 (at least one column is needed)".into(),
+            ));
+        }
+        if n.checked_mul(cfg.batch) != Some(data.len()) {
+            return Err(BackendError::BadInput(format!(
+                "NTT data has {} elements but n = {n} × batch = {} was expected",
+                data.len(),
+                cfg.batch
+            )));
+        }
+        let shift = match cfg.coset {
+            None => None,
+            Some(limbs) => {
+                let g = decode_padded::<F>(&limbs).ok_or_else(|| {
+                    BackendError::BadInput(format!(
+                        "NTT coset shift {limbs:?} is not a canonical element of {}",
+                        F::ID
+                    ))
+                })?;
+                let g = match cfg.direction {
+                    NttDirection::Forward => (!g.is_zero()).then_some(g),
+                    NttDirection::Inverse => g.inverse(),
+                };
+                Some(g.ok_or_else(|| BackendError::BadInput("NTT coset shift is zero".into()))?)
+            }
+        };
+        if self.log_n == 0 {
+            // n = 1: ω⁰ = g⁰ = n⁻¹ = 1, every transform is the identity.
+            return Ok(());
+        }
+        let plan = Plan {
+            direction: cfg.direction,
+            input: cfg.input_order,
+            output: cfg.output_order,
+            shift,
+        };
+        let mut work = move || match cfg.layout {
+            BatchLayout::Interleaved => self.transform(data, cfg.batch, &plan),
+            BatchLayout::Contiguous if cfg.batch == 1 => self.transform(data, 1, &plan),
+            BatchLayout::Contiguous => data
+                .par_chunks_mut(n)
+                .for_each(|col| self.transform(col, 1, &plan)),
+        };
+        match &self.pool {
+            Some(p) => p.install(work),
+            None => work(),
+        }
+        Ok(())
+    }
+
+    /// One transform of an `n × w` row-major matrix (`w = 1`: one column).
+    fn transform(&self, data: &mut [F], w: usize, plan: &Plan<F>) {
+        use NttOrder::{BitReversed as R, Natural as N};
+        let log_n = self.log_n;
+        let g = plan.shift;
+        match plan.direction {
+            NttDirection::Forward => {
+                let tw = &self.tw;
+                match (plan.input, plan.output) {
+                    (N, R) => {
+                        scale_rows(data, w, log_n, N, F::ONE, g);
+                        nr(data, w, tw);
+                    }
+                    (N, N) => {
+                        scale_rows(data, w, log_n, N, F::ONE, g);
+                        nr(data, w, tw);
+                        bit_reverse_rows(data, log_n, w);
+                    }
+                    (R, N) => {
+                        scale_rows(data, w, log_n, R, F::ONE, g);
+                        rn(data, w, tw);
+                    }
+                    (R, R) => {
+                        bit_reverse_rows(data, log_n, w);
+                        scale_rows(data, w, log_n, N, F::ONE, g);
+                        nr(data, w, tw);
+                    }
+                }
+            }
+            NttDirection::Inverse => {
+                let tw = &self.tw_inv;
+                let s = self.n_inv;
+                match (plan.input, plan.output) {
+                    (R, N) => {
+                        rn(data, w, tw);
+                        scale_rows(data, w, log_n, N, s, g);
+                    }
+                    (R, R) => {
+                        rn(data, w, tw);
+                        scale_rows(data, w, log_n, N, s, g);
+                        bit_reverse_rows(data, log_n, w);
+                    }
+                    (N, R) => {
+                        nr(data, w, tw);
+                        scale_rows(data, w, log_n, R, s, g);
+                    }
+                    (N, N) => {
+                        nr(data, w, tw);
+                        bit_reverse_rows(data, log_n, w);
+                        scale_rows(data, w, log_n, N, s, g);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -39,5 +317,1045 @@ impl<F: TwoAdicField> BackendNttDomain for CpuNttDomain<F> {
     }
     fn ntt(&self, mut data: NttData<'_>, cfg: &NttConfig) -> BackendResult<()> {
         self.run(data.typed::<F>()?, cfg)
+    }
+}
+
+/// What one call does, decoded once.
+struct Plan<F> {
+    direction: NttDirection,
+    input: NttOrder,
+    output: NttOrder,
+    /// The coset shift for the forward transform, its inverse for the inverse transform.
+    shift: Option<F>,
+}
+
+/// A zero-filled vector of `len` elements, or `OutOfMemory`.
+fn alloc_elems<F: Field>(len: usize) -> BackendResult<Vec<F>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len)
+        .map_err(|e| BackendError::OutOfMemory {
+            requested: (len as u64).saturating_mul(core::mem::size_of::<F>() as u64),
+            detail: format!("NTT twiddle table of {len} elements: {e}"),
+        })?;
+    v.resize(len, F::ZERO);
+    Ok(v)
+}
+
+/// `bitreverse(i)` over `bits` bits.
+#[inline(always)]
+fn brv(i: usize, bits: u32) -> usize {
+    if bits == 0 {
+        0
+    } else {
+        i.reverse_bits() >> (usize::BITS - bits)
+    }
+}
+
+/// Elements per leaf block for `F`.
+#[inline(always)]
+fn leaf_elems<F>() -> usize {
+    (LEAF_BYTES / core::mem::size_of::<F>().max(1)).max(2)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Butterflies
+// ---------------------------------------------------------------------------------------------
+
+/// Cooley–Tukey butterflies with one twiddle: `(a, b) ← (a + c·b, a − c·b)`; `unit`: `c = 1`.
+#[inline(always)]
+fn ct_block<F: Field>(lo: &mut [F], hi: &mut [F], c: F, unit: bool) {
+    if unit {
+        for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
+            let t = *b;
+            *b = *a - t;
+            *a += t;
+        }
+    } else {
+        for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
+            let t = *b * c;
+            *b = *a - t;
+            *a += t;
+        }
+    }
+}
+
+/// Gentleman–Sande butterflies with one twiddle: `(a, b) ← (a + b, (a − b)·c)`.
+#[inline(always)]
+fn gs_block<F: Field>(lo: &mut [F], hi: &mut [F], c: F, unit: bool) {
+    if unit {
+        for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
+            let (u, v) = (*a, *b);
+            *a = u + v;
+            *b = u - v;
+        }
+    } else {
+        for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
+            let (u, v) = (*a, *b);
+            *a = u + v;
+            *b = (u - v) * c;
+        }
+    }
+}
+
+/// Two fused Cooley–Tukey levels on a block of four quarters `q0..q3`: level one with `c`
+/// (pairs `q0/q2`, `q1/q3`), level two with `c0` (`q0/q1`) and `c1` (`q2/q3`); `unit`:
+/// `c = c0 = 1`.
+#[inline(always)]
+fn ct_block4<F: Field>(q: [&mut [F]; 4], c: F, c0: F, c1: F, unit: bool) {
+    #[inline(always)]
+    fn body<F: Field, const UNIT: bool>(q: [&mut [F]; 4], c: F, c0: F, c1: F) {
+        let [q0, q1, q2, q3] = q;
+        let len = q0.len();
+        let (q1, q2, q3) = (&mut q1[..len], &mut q2[..len], &mut q3[..len]);
+        for i in 0..len {
+            let (a0, a1, a2, a3) = (q0[i], q1[i], q2[i], q3[i]);
+            let (t2, t3) = if UNIT { (a2, a3) } else { (a2 * c, a3 * c) };
+            let (x0, x2) = (a0 + t2, a0 - t2);
+            let (x1, x3) = (a1 + t3, a1 - t3);
+            let t1 = if UNIT { x1 } else { x1 * c0 };
+            let t3 = x3 * c1;
+            q0[i] = x0 + t1;
+            q1[i] = x0 - t1;
+            q2[i] = x2 + t3;
+            q3[i] = x2 - t3;
+        }
+    }
+    if unit {
+        body::<F, true>(q, c, c0, c1)
+    } else {
+        body::<F, false>(q, c, c0, c1)
+    }
+}
+
+/// Two fused Gentleman–Sande levels, the inverse order of [`ct_block4`]: level two first
+/// (`q0/q1` with `c0`, `q2/q3` with `c1`), then level one with `c`.
+#[inline(always)]
+fn gs_block4<F: Field>(q: [&mut [F]; 4], c: F, c0: F, c1: F, unit: bool) {
+    #[inline(always)]
+    fn body<F: Field, const UNIT: bool>(q: [&mut [F]; 4], c: F, c0: F, c1: F) {
+        let [q0, q1, q2, q3] = q;
+        let len = q0.len();
+        let (q1, q2, q3) = (&mut q1[..len], &mut q2[..len], &mut q3[..len]);
+        for i in 0..len {
+            let (a0, a1, a2, a3) = (q0[i], q1[i], q2[i], q3[i]);
+            let (x0, x1) = (a0 + a1, a0 - a1);
+            let x1 = if UNIT { x1 } else { x1 * c0 };
+            let (x2, x3) = (a2 + a3, (a2 - a3) * c1);
+            q0[i] = x0 + x2;
+            q1[i] = x1 + x3;
+            if UNIT {
+                q2[i] = x0 - x2;
+                q3[i] = x1 - x3;
+            } else {
+                q2[i] = (x0 - x2) * c;
+                q3[i] = (x1 - x3) * c;
+            }
+        }
+    }
+    if unit {
+        body::<F, true>(q, c, c0, c1)
+    } else {
+        body::<F, false>(q, c, c0, c1)
+    }
+}
+
+/// Splits a block into four equal quarters.
+#[inline(always)]
+fn quarters<F>(data: &mut [F]) -> [&mut [F]; 4] {
+    let q = data.len() / 4;
+    let (a, rest) = data.split_at_mut(q);
+    let (b, rest) = rest.split_at_mut(q);
+    let (c, d) = rest.split_at_mut(q);
+    [a, b, c, d]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernels
+// ---------------------------------------------------------------------------------------------
+
+/// Natural in, bit-reversed out: `data` (an `n × w` row-major matrix, `n` a power of two)
+/// becomes `bitreverse ∘ DFT_ρ` of each column, where `tw[k] = ρ^bitreverse(k, log n − 1)`.
+fn nr<F: Field>(data: &mut [F], w: usize, tw: &[F]) {
+    nr_rec(data, w, 0, tw);
+}
+
+/// [`nr`] on block `k` of its level (a block of `2^j` rows holding `a mod (x^(2^j) − c²)`).
+fn nr_rec<F: Field>(data: &mut [F], w: usize, k: usize, tw: &[F]) {
+    let len = data.len();
+    if len <= w {
+        return;
+    }
+    if len <= leaf_elems::<F>() {
+        nr_leaf(data, w, k, tw);
+        return;
+    }
+    let par = len >= PAR_MIN;
+    if len >= 4 * w {
+        // Two levels in one pass: the block's own, then its two halves' (blocks 2k, 2k+1).
+        let (c, c0, c1) = (tw[k], tw[2 * k], tw[2 * k + 1]);
+        let unit = k == 0;
+        let [q0, q1, q2, q3] = quarters(data);
+        if par {
+            q0.par_chunks_mut(CHUNK)
+                .zip(q1.par_chunks_mut(CHUNK))
+                .zip(q2.par_chunks_mut(CHUNK))
+                .zip(q3.par_chunks_mut(CHUNK))
+                .for_each(|(((a, b), c2), d)| ct_block4([a, b, c2, d], c, c0, c1, unit));
+        } else {
+            ct_block4([q0, q1, q2, q3], c, c0, c1, unit);
+        }
+        let (j0, j1, j2, j3) = (4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3);
+        if par {
+            rayon::join(
+                || rayon::join(|| nr_rec(q0, w, j0, tw), || nr_rec(q1, w, j1, tw)),
+                || rayon::join(|| nr_rec(q2, w, j2, tw), || nr_rec(q3, w, j3, tw)),
+            );
+        } else {
+            nr_rec(q0, w, j0, tw);
+            nr_rec(q1, w, j1, tw);
+            nr_rec(q2, w, j2, tw);
+            nr_rec(q3, w, j3, tw);
+        }
+        return;
+    }
+    let (lo, hi) = data.split_at_mut(len / 2);
+    let (c, unit) = (tw[k], k == 0);
+    if par {
+        lo.par_chunks_mut(CHUNK)
+            .zip(hi.par_chunks_mut(CHUNK))
+            .for_each(|(a, b)| ct_block(a, b, c, unit));
+        rayon::join(|| nr_rec(lo, w, 2 * k, tw), || nr_rec(hi, w, 2 * k + 1, tw));
+    } else {
+        ct_block(lo, hi, c, unit);
+        nr_rec(lo, w, 2 * k, tw);
+        nr_rec(hi, w, 2 * k + 1, tw);
+    }
+}
+
+/// All remaining levels of block `k`, level by level (the block is in cache).
+fn nr_leaf<F: Field>(data: &mut [F], w: usize, k: usize, tw: &[F]) {
+    let log_rows = (data.len() / w).trailing_zeros();
+    for d in 0..log_rows {
+        let half = data.len() >> (d + 1);
+        let k0 = k << d;
+        if half == 1 {
+            // Last level of a single column: one butterfly per twiddle.
+            for (s, pair) in data.chunks_exact_mut(2).enumerate() {
+                let t = pair[1] * tw[k0 + s];
+                let a = pair[0];
+                pair[0] = a + t;
+                pair[1] = a - t;
+            }
+        } else {
+            for (s, blk) in data.chunks_exact_mut(2 * half).enumerate() {
+                let (lo, hi) = blk.split_at_mut(half);
+                ct_block(lo, hi, tw[k0 + s], k0 + s == 0);
+            }
+        }
+    }
+}
+
+/// Bit-reversed in, natural out: `data` (an `n × w` row-major matrix) becomes
+/// `DFT_ρ ∘ bitreverse` of each column, where `tw[k] = ρ^bitreverse(k, log n − 1)`
+/// (`n` times the inverse of [`nr`] with the table of `ρ⁻¹`).
+fn rn<F: Field>(data: &mut [F], w: usize, tw: &[F]) {
+    rn_rec(data, w, 0, tw);
+}
+
+/// [`rn`] on block `k` of its level: the halves first, then the block's own butterflies.
+fn rn_rec<F: Field>(data: &mut [F], w: usize, k: usize, tw: &[F]) {
+    let len = data.len();
+    if len <= w {
+        return;
+    }
+    if len <= leaf_elems::<F>() {
+        rn_leaf(data, w, k, tw);
+        return;
+    }
+    let par = len >= PAR_MIN;
+    if len >= 4 * w {
+        let (c, c0, c1) = (tw[k], tw[2 * k], tw[2 * k + 1]);
+        let unit = k == 0;
+        let [q0, q1, q2, q3] = quarters(data);
+        let (j0, j1, j2, j3) = (4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3);
+        if par {
+            rayon::join(
+                || rayon::join(|| rn_rec(q0, w, j0, tw), || rn_rec(q1, w, j1, tw)),
+                || rayon::join(|| rn_rec(q2, w, j2, tw), || rn_rec(q3, w, j3, tw)),
+            );
+            q0.par_chunks_mut(CHUNK)
+                .zip(q1.par_chunks_mut(CHUNK))
+                .zip(q2.par_chunks_mut(CHUNK))
+                .zip(q3.par_chunks_mut(CHUNK))
+                .for_each(|(((a, b), c2), d)| gs_block4([a, b, c2, d], c, c0, c1, unit));
+        } else {
+            rn_rec(q0, w, j0, tw);
+            rn_rec(q1, w, j1, tw);
+            rn_rec(q2, w, j2, tw);
+            rn_rec(q3, w, j3, tw);
+            gs_block4([q0, q1, q2, q3], c, c0, c1, unit);
+        }
+        return;
+    }
+    let (lo, hi) = data.split_at_mut(len / 2);
+    let (c, unit) = (tw[k], k == 0);
+    if par {
+        rayon::join(|| rn_rec(lo, w, 2 * k, tw), || rn_rec(hi, w, 2 * k + 1, tw));
+        lo.par_chunks_mut(CHUNK)
+            .zip(hi.par_chunks_mut(CHUNK))
+            .for_each(|(a, b)| gs_block(a, b, c, unit));
+    } else {
+        rn_rec(lo, w, 2 * k, tw);
+        rn_rec(hi, w, 2 * k + 1, tw);
+        gs_block(lo, hi, c, unit);
+    }
+}
+
+/// All levels of block `k` below and including its own, deepest first.
+fn rn_leaf<F: Field>(data: &mut [F], w: usize, k: usize, tw: &[F]) {
+    let log_rows = (data.len() / w).trailing_zeros();
+    for d in (0..log_rows).rev() {
+        let half = data.len() >> (d + 1);
+        let k0 = k << d;
+        if half == 1 {
+            for (s, pair) in data.chunks_exact_mut(2).enumerate() {
+                let (u, v) = (pair[0], pair[1]);
+                pair[0] = u + v;
+                pair[1] = (u - v) * tw[k0 + s];
+            }
+        } else {
+            for (s, blk) in data.chunks_exact_mut(2 * half).enumerate() {
+                let (lo, hi) = blk.split_at_mut(half);
+                gs_block(lo, hi, tw[k0 + s], k0 + s == 0);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Elementwise passes
+// ---------------------------------------------------------------------------------------------
+
+/// Multiplies row `i` of an `n × w` matrix by `s·g^j`, where `j` is the natural index of the
+/// coefficient stored there (`i` for `Natural`, `bitreverse(i)` for `BitReversed`); by `s`
+/// alone when `g` is `None`. Does nothing when `s = 1` and `g` is `None`.
+fn scale_rows<F: Field>(data: &mut [F], w: usize, log_n: u32, order: NttOrder, s: F, g: Option<F>) {
+    let Some(g) = g else {
+        if s != F::ONE {
+            data.par_chunks_mut(CHUNK)
+                .for_each(|c| c.iter_mut().for_each(|x| *x *= s));
+        }
+        return;
+    };
+    match order {
+        NttOrder::Natural => {
+            // Chunks of whole rows; each starts from s·g^(first row) and runs a product.
+            let rows_per = (CHUNK / w).max(1);
+            data.par_chunks_mut(rows_per * w)
+                .enumerate()
+                .for_each(|(c, chunk)| {
+                    let mut f = s * g.pow(&[(c * rows_per) as u64]);
+                    for row in chunk.chunks_exact_mut(w) {
+                        row.iter_mut().for_each(|x| *x *= f);
+                        f *= g;
+                    }
+                });
+        }
+        NttOrder::BitReversed => {
+            // Row i = (hi, lo) with lo its low `kb` bits: bitreverse(i) =
+            // bitreverse(hi, log_n − kb) + bitreverse(lo, kb)·2^(log_n − kb), so the factor is
+            // g^bitreverse(hi) (a product of the squares below, once per chunk) times
+            // low[lo] = (g^(2^(log_n − kb)))^bitreverse(lo, kb) (a table, once per call).
+            const LOW_BITS: u32 = 8;
+            // Chunks of 2^kb rows: at most 256, and about CHUNK elements when rows are wide.
+            let kb = log_n.min(LOW_BITS).min((CHUNK / w).max(1).ilog2());
+            let mut sq = [F::ONE; 64];
+            let mut p = g;
+            for x in sq.iter_mut().take(log_n as usize) {
+                *x = p;
+                p = p.square();
+            }
+            // low[t + 2^b] = low[t]·g^(2^(log_n − 1 − b)) for t < 2^b.
+            let mut low = [F::ONE; 1 << LOW_BITS];
+            for b in 0..kb {
+                let step = sq[(log_n - 1 - b) as usize];
+                let m = 1usize << b;
+                for t in 0..m {
+                    low[t + m] = low[t] * step;
+                }
+            }
+            let rows_per = 1usize << kb;
+            let high_bits = log_n - kb;
+            let (sq, low) = (&sq, &low);
+            data.par_chunks_mut(rows_per * w)
+                .with_min_len((CHUNK / (rows_per * w)).max(1))
+                .enumerate()
+                .for_each(|(c, chunk)| {
+                    let e = brv(c, high_bits);
+                    let mut f = s;
+                    for (b, sqb) in sq.iter().enumerate().take(high_bits as usize) {
+                        if (e >> b) & 1 == 1 {
+                            f *= *sqb;
+                        }
+                    }
+                    for (row, l) in chunk.chunks_exact_mut(w).zip(low.iter()) {
+                        let fr = f * *l;
+                        row.iter_mut().for_each(|x| *x *= fr);
+                    }
+                });
+        }
+    }
+}
+
+/// Wraps the base pointer of a slice so that disjoint parts of it can be written from
+/// several threads.
+#[derive(Clone, Copy)]
+struct SharedRows<F>(*mut F);
+
+// SAFETY: the pointer is only dereferenced in `bit_reverse_rows`, where every element is
+// accessed by exactly one task (see there), and `F: Send` lets those elements move between
+// threads.
+unsafe impl<F: Send> Send for SharedRows<F> {}
+// SAFETY: as above; sharing the wrapper gives no access the disjointness argument does not
+// cover.
+unsafe impl<F: Send> Sync for SharedRows<F> {}
+
+impl<F> SharedRows<F> {
+    #[inline(always)]
+    fn ptr(self) -> *mut F {
+        self.0
+    }
+}
+
+/// Permutes the rows of an `n × w` matrix, `n = 2^log_n`: row `i` ↔ row `bitreverse(i)`.
+///
+/// Narrow rows are permuted tile by tile through two small buffers (the COBRA scheme of
+/// L. Carter and K. S. Gatlin, "Towards an optimal bit-reversal permutation program",
+/// FOCS 1998): write a row index as `(a, m, c)` with `a` its top and `c` its bottom `t` bits;
+/// then `bitreverse(a, m, c) = (bitreverse(c), bitreverse(m), bitreverse(a))`, so the tile of
+/// the `2^(2t)` rows with middle bits `m` (`2^t` runs of `2^t` consecutive rows) is exchanged
+/// with the tile of `bitreverse(m)`, transposed. A task copies both tiles into its buffers
+/// run by run and writes them back transposed: every cache line is read and written once,
+/// whereas swapping in place would touch the runs, which lie a power of two apart and so
+/// share cache sets, `2^t` times each. Rows of 128 bytes or more are swapped directly.
+fn bit_reverse_rows<F: Field>(data: &mut [F], log_n: u32, w: usize) {
+    let n = 1usize << log_n;
+    debug_assert_eq!(data.len(), n * w);
+    if n <= 2 {
+        return;
+    }
+    let mut t = 0;
+    if w * core::mem::size_of::<F>() < 128 {
+        while t < MAX_TILE_BITS && (w << (2 * (t + 1))) <= TILE_BUF && 2 * (t + 1) <= log_n {
+            t += 1;
+        }
+    }
+    if data.len() < PAR_MIN {
+        for i in 0..n {
+            let j = brv(i, log_n);
+            if i < j {
+                let (a, b) = data.split_at_mut(j * w);
+                a[i * w..(i + 1) * w].swap_with_slice(&mut b[..w]);
+            }
+        }
+        return;
+    }
+    let base = SharedRows(data.as_mut_ptr());
+    if t == 0 {
+        (0..n)
+            .into_par_iter()
+            .with_min_len((CHUNK / w).max(1))
+            .for_each(|i| {
+                let j = brv(i, log_n);
+                if i < j {
+                    // SAFETY: `i < j < n`, so rows `i` and `j` are distinct, non-overlapping
+                    // and inside `data` (`n·w` elements, exclusively borrowed for this call).
+                    // `bitreverse` is an involution, so the pair {i, j} is handled by the
+                    // task for `i = min(i, j)` only: no other task touches these rows.
+                    unsafe {
+                        core::ptr::swap_nonoverlapping(
+                            base.ptr().add(i * w),
+                            base.ptr().add(j * w),
+                            w,
+                        );
+                    }
+                }
+            });
+        return;
+    }
+    let mid_bits = log_n - 2 * t;
+    let tile = 1usize << t;
+    let run_len = tile * w;
+    // Run `a` of tile `m`: rows (a, m, 0..2^t), contiguous.
+    let run_start = move |a: usize, m: usize| ((a << (log_n - t)) | (m << t)) * w;
+    (0..1usize << mid_bits)
+        .into_par_iter()
+        .with_min_len((CHUNK / (w << (2 * t))).max(1))
+        .for_each_init(
+            || ([F::ZERO; TILE_BUF], [F::ZERO; TILE_BUF]),
+            |(buf_m, buf_r), m| {
+                let mr = brv(m, mid_bits);
+                if m > mr {
+                    return;
+                }
+                let run = |a: usize, mm: usize| {
+                    // SAFETY: a run lies inside `data` (`n·w` elements, exclusively borrowed
+                    // for this call) and belongs to tile `m` or `mr`; only this task (the one
+                    // for `min(m, mr)`, `bitreverse` being an involution) touches these two
+                    // tiles, and each `&mut` run is dropped before the next is made, so no two
+                    // live references overlap.
+                    unsafe {
+                        core::slice::from_raw_parts_mut(base.ptr().add(run_start(a, mm)), run_len)
+                    }
+                };
+                for a in 0..tile {
+                    buf_m[a * run_len..(a + 1) * run_len].copy_from_slice(run(a, m));
+                    if m != mr {
+                        buf_r[a * run_len..(a + 1) * run_len].copy_from_slice(run(a, mr));
+                    }
+                }
+                // Row (a, m, c) receives row (bitreverse(c), mr, bitreverse(a)), and row
+                // (a, mr, c) row (bitreverse(c), m, bitreverse(a)).
+                let fill = |dst: &mut [F], src: &[F], a: usize| {
+                    let col = brv(a, t) * w;
+                    if w == 1 {
+                        for (c, x) in dst.iter_mut().enumerate() {
+                            *x = src[brv(c, t) * run_len + col];
+                        }
+                    } else {
+                        for (c, row) in dst.chunks_exact_mut(w).enumerate() {
+                            let s = brv(c, t) * run_len + col;
+                            row.copy_from_slice(&src[s..s + w]);
+                        }
+                    }
+                };
+                let src_m: &[F] = if m != mr { buf_r } else { buf_m };
+                for a in 0..tile {
+                    fill(run(a, m), src_m, a);
+                }
+                if m != mr {
+                    for a in 0..tile {
+                        fill(run(a, mr), buf_m, a);
+                    }
+                }
+            },
+        );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zkaccel_backend::curves::Bn254Fr;
+    use zkaccel_backend::{BabyBear, Goldilocks, PrimeField};
+
+    const ORDERS: [NttOrder; 2] = [NttOrder::Natural, NttOrder::BitReversed];
+
+    fn rng(seed: u64) -> impl FnMut() -> u64 {
+        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        move || {
+            // xorshift64*
+            s ^= s >> 12;
+            s ^= s << 25;
+            s ^= s >> 27;
+            s.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+    }
+
+    fn random_vec<F: PrimeField>(len: usize, seed: u64) -> Vec<F> {
+        let mut r = rng(seed);
+        (0..len).map(|_| F::random_with(&mut r)).collect()
+    }
+
+    fn domain<F: TwoAdicField>(log_n: u32) -> CpuNttDomain<F> {
+        let spec = NttDomainSpec::with_default_root::<F>(log_n).unwrap();
+        CpuNttDomain::<F>::new(&spec, None).unwrap()
+    }
+
+    fn limbs<F: PrimeField>(x: F) -> [u64; 4] {
+        zkaccel_backend::backend::pad4(x.to_canonical().as_ref())
+    }
+
+    /// `out_i = Σ_j x_j (g·ρ^i)^j`, O(n²).
+    fn naive_eval<F: Field>(x: &[F], rho: F, g: F) -> Vec<F> {
+        let mut point = g;
+        (0..x.len())
+            .map(|_| {
+                let mut acc = F::ZERO;
+                let mut p = F::ONE;
+                for &c in x {
+                    acc += c * p;
+                    p *= point;
+                }
+                point *= rho;
+                acc
+            })
+            .collect()
+    }
+
+    /// Forward reference: evaluations on `g·H`.
+    fn naive_forward<F: TwoAdicField>(x: &[F], log_n: u32, g: F) -> Vec<F> {
+        naive_eval(x, F::two_adic_root(log_n).unwrap(), g)
+    }
+
+    /// Inverse reference: coefficients interpolated from `g·H`.
+    fn naive_inverse<F: TwoAdicField>(y: &[F], log_n: u32, g: F) -> Vec<F> {
+        let w_inv = F::two_adic_root(log_n).unwrap().inverse().unwrap();
+        let n_inv = F::from_u64(y.len() as u64).inverse().unwrap();
+        let g_inv = g.inverse().unwrap();
+        let mut f = n_inv;
+        naive_eval(y, w_inv, F::ONE)
+            .into_iter()
+            .map(|v| {
+                let r = v * f;
+                f *= g_inv;
+                r
+            })
+            .collect()
+    }
+
+    /// `v` in `order` (a copy, permuted when bit-reversed).
+    fn ordered<F: Copy>(v: &[F], order: NttOrder) -> Vec<F> {
+        let log_n = v.len().trailing_zeros();
+        match order {
+            NttOrder::Natural => v.to_vec(),
+            NttOrder::BitReversed => (0..v.len()).map(|i| v[brv(i, log_n)]).collect(),
+        }
+    }
+
+    fn cfg(
+        dir: NttDirection,
+        input: NttOrder,
+        output: NttOrder,
+        coset: Option<[u64; 4]>,
+    ) -> NttConfig {
+        NttConfig {
+            direction: dir,
+            input_order: input,
+            output_order: output,
+            coset,
+            batch: 1,
+            layout: BatchLayout::Contiguous,
+        }
+    }
+
+    /// Forward and inverse, all four orders, with and without a coset, against the naive
+    /// transforms, for `n = 2^0 ..= 2^max_log`.
+    fn check_against_naive<F: TwoAdicField>(max_log: u32) {
+        let shift = F::multiplicative_generator();
+        for log_n in 0..=max_log {
+            let dom = domain::<F>(log_n);
+            let n = 1usize << log_n;
+            let x = random_vec::<F>(n, 17 + log_n as u64);
+            for coset in [None, Some(shift)] {
+                let g = coset.unwrap_or(F::ONE);
+                let fwd = naive_forward(&x, log_n, g);
+                let inv = naive_inverse(&x, log_n, g);
+                for dir in [NttDirection::Forward, NttDirection::Inverse] {
+                    let expect = if dir == NttDirection::Forward {
+                        &fwd
+                    } else {
+                        &inv
+                    };
+                    for input in ORDERS {
+                        for output in ORDERS {
+                            let mut data = ordered(&x, input);
+                            dom.run(&mut data, &cfg(dir, input, output, coset.map(limbs)))
+                                .unwrap();
+                            assert_eq!(
+                                data,
+                                ordered(expect, output),
+                                "{:?} 2^{log_n} {dir:?} {input:?}->{output:?} coset {}",
+                                F::ID,
+                                coset.is_some()
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ntt_matches_naive_bn254() {
+        check_against_naive::<Bn254Fr>(10);
+    }
+
+    #[test]
+    fn ntt_matches_naive_goldilocks() {
+        check_against_naive::<Goldilocks>(10);
+    }
+
+    #[test]
+    fn ntt_matches_naive_babybear() {
+        check_against_naive::<BabyBear>(10);
+    }
+
+    /// inverse ∘ forward = identity for every order pairing and with a coset.
+    fn check_round_trip<F: TwoAdicField>(log_n: u32) {
+        let dom = domain::<F>(log_n);
+        let x = random_vec::<F>(1 << log_n, 99 + log_n as u64);
+        let g = limbs(F::from_u64(7));
+        for coset in [None, Some(g)] {
+            for a in ORDERS {
+                for b in ORDERS {
+                    let mut data = ordered(&x, a);
+                    dom.run(&mut data, &cfg(NttDirection::Forward, a, b, coset))
+                        .unwrap();
+                    dom.run(&mut data, &cfg(NttDirection::Inverse, b, a, coset))
+                        .unwrap();
+                    assert_eq!(data, ordered(&x, a), "{:?} 2^{log_n} {a:?}->{b:?}", F::ID);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ntt_round_trip_small() {
+        for log_n in 0..=10 {
+            check_round_trip::<Bn254Fr>(log_n);
+            check_round_trip::<Goldilocks>(log_n);
+            check_round_trip::<BabyBear>(log_n);
+        }
+    }
+
+    /// A 2^16 round trip, plus spot checks of the forward transform at a few points (Horner).
+    fn check_large<F: TwoAdicField>() {
+        let log_n = 16;
+        let n = 1usize << log_n;
+        let dom = domain::<F>(log_n);
+        let x = random_vec::<F>(n, 5);
+        let mut y = x.clone();
+        dom.run(&mut y, &NttConfig::default()).unwrap();
+        let w = F::two_adic_root(log_n).unwrap();
+        for i in [0usize, 1, 2, 3, 1000, n / 2, n - 1] {
+            let pt = w.pow(&[i as u64]);
+            let v = x.iter().rev().fold(F::ZERO, |acc, &c| acc * pt + c);
+            assert_eq!(y[i], v, "{:?} 2^16 forward at {i}", F::ID);
+        }
+        // The other kernel: bit-reversed input, natural output.
+        let mut y2 = ordered(&x, NttOrder::BitReversed);
+        dom.run(
+            &mut y2,
+            &cfg(
+                NttDirection::Forward,
+                NttOrder::BitReversed,
+                NttOrder::Natural,
+                None,
+            ),
+        )
+        .unwrap();
+        assert_eq!(y2, y, "{:?} 2^16 forward R->N", F::ID);
+        let mut z = y.clone();
+        dom.run(
+            &mut z,
+            &NttConfig {
+                direction: NttDirection::Inverse,
+                ..NttConfig::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(z, x, "{:?} 2^16 round trip", F::ID);
+        // Also the order pairs that use the other kernel, and a coset.
+        let g = Some(limbs(F::multiplicative_generator()));
+        for (a, b) in [
+            (NttOrder::BitReversed, NttOrder::Natural),
+            (NttOrder::Natural, NttOrder::BitReversed),
+            (NttOrder::BitReversed, NttOrder::BitReversed),
+        ] {
+            let mut d = x.clone();
+            dom.run(&mut d, &cfg(NttDirection::Forward, a, b, g))
+                .unwrap();
+            dom.run(&mut d, &cfg(NttDirection::Inverse, b, a, g))
+                .unwrap();
+            assert_eq!(d, x, "{:?} 2^16 {a:?}->{b:?} coset round trip", F::ID);
+        }
+    }
+
+    #[test]
+    fn ntt_round_trip_2p16() {
+        check_large::<Bn254Fr>();
+        check_large::<Goldilocks>();
+        check_large::<BabyBear>();
+    }
+
+    /// Three columns in both layouts equal three single-column transforms.
+    fn check_batch<F: TwoAdicField>(log_n: u32) {
+        let n = 1usize << log_n;
+        let batch = 3;
+        let dom = domain::<F>(log_n);
+        let cols: Vec<Vec<F>> = (0..batch)
+            .map(|c| random_vec::<F>(n, 1000 + c as u64 + 10 * log_n as u64))
+            .collect();
+        let g = Some(limbs(F::from_u64(3)));
+        for dir in [NttDirection::Forward, NttDirection::Inverse] {
+            for coset in [None, g] {
+                for input in ORDERS {
+                    for output in ORDERS {
+                        let one = cfg(dir, input, output, coset);
+                        let expect: Vec<Vec<F>> = cols
+                            .iter()
+                            .map(|c| {
+                                let mut d = c.clone();
+                                dom.run(&mut d, &one).unwrap();
+                                d
+                            })
+                            .collect();
+                        let mut contiguous: Vec<F> = cols.concat();
+                        dom.run(
+                            &mut contiguous,
+                            &NttConfig {
+                                batch,
+                                layout: BatchLayout::Contiguous,
+                                ..one
+                            },
+                        )
+                        .unwrap();
+                        assert_eq!(contiguous, expect.concat(), "contiguous 2^{log_n} {one:?}");
+                        let mut inter: Vec<F> =
+                            (0..n * batch).map(|e| cols[e % batch][e / batch]).collect();
+                        dom.run(
+                            &mut inter,
+                            &NttConfig {
+                                batch,
+                                layout: BatchLayout::Interleaved,
+                                ..one
+                            },
+                        )
+                        .unwrap();
+                        let expect_inter: Vec<F> = (0..n * batch)
+                            .map(|e| expect[e % batch][e / batch])
+                            .collect();
+                        assert_eq!(inter, expect_inter, "interleaved 2^{log_n} {one:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ntt_batch_layouts() {
+        for log_n in [0, 1, 2, 5, 10, 13] {
+            check_batch::<Bn254Fr>(log_n);
+            check_batch::<Goldilocks>(log_n);
+            check_batch::<BabyBear>(log_n);
+        }
+    }
+
+    #[test]
+    fn ntt_wide_interleaved_matches_columns() {
+        // Rows wider than a leaf block, and a power-of-two width.
+        for (log_n, batch) in [(4u32, 4096usize), (9, 64)] {
+            let n = 1usize << log_n;
+            let dom = domain::<Goldilocks>(log_n);
+            let m = random_vec::<Goldilocks>(n * batch, 3);
+            let mut inter = m.clone();
+            let c = NttConfig {
+                batch,
+                layout: BatchLayout::Interleaved,
+                ..NttConfig::default()
+            };
+            dom.run(&mut inter, &c).unwrap();
+            for col in [0, 1, batch - 1] {
+                let x: Vec<Goldilocks> = (0..n).map(|i| m[i * batch + col]).collect();
+                let got: Vec<Goldilocks> = (0..n).map(|i| inter[i * batch + col]).collect();
+                assert_eq!(got, naive_forward(&x, log_n, Goldilocks::ONE));
+            }
+            // Coset scaling of bit-reversed wide rows, both directions.
+            let g = Some(limbs(Goldilocks::from_u64(11)));
+            for (dir, a, b) in [
+                (
+                    NttDirection::Forward,
+                    NttOrder::BitReversed,
+                    NttOrder::Natural,
+                ),
+                (
+                    NttDirection::Inverse,
+                    NttOrder::Natural,
+                    NttOrder::BitReversed,
+                ),
+            ] {
+                let one = cfg(dir, a, b, g);
+                let mut inter = m.clone();
+                dom.run(
+                    &mut inter,
+                    &NttConfig {
+                        batch,
+                        layout: BatchLayout::Interleaved,
+                        ..one
+                    },
+                )
+                .unwrap();
+                for col in [0, 2, batch - 1] {
+                    let mut x: Vec<Goldilocks> = (0..n).map(|i| m[i * batch + col]).collect();
+                    dom.run(&mut x, &one).unwrap();
+                    let got: Vec<Goldilocks> = (0..n).map(|i| inter[i * batch + col]).collect();
+                    assert_eq!(got, x, "2^{log_n} x{batch} {one:?} column {col}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bit_reversal_permutation_matches_definition() {
+        for (log_n, w) in [
+            (0u32, 1usize),
+            (1, 1),
+            (3, 2),
+            (8, 1),
+            (9, 1),
+            (12, 1),
+            (13, 1),
+            (13, 3),
+            (14, 1),
+            (16, 1),
+            (11, 40),
+            (12, 15),
+            (10, 16),
+            (9, 5),
+            (12, 4),
+        ] {
+            let n = 1usize << log_n;
+            let v: Vec<Goldilocks> = (0..(n * w) as u64).map(Goldilocks::from_u64).collect();
+            let mut p = v.clone();
+            bit_reverse_rows(&mut p, log_n, w);
+            for i in 0..n {
+                let j = brv(i, log_n);
+                assert_eq!(
+                    &p[i * w..(i + 1) * w],
+                    &v[j * w..(j + 1) * w],
+                    "2^{log_n} x{w} row {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ntt_size_one_is_identity() {
+        let dom = domain::<Bn254Fr>(0);
+        let x = random_vec::<Bn254Fr>(4, 1);
+        for dir in [NttDirection::Forward, NttDirection::Inverse] {
+            for layout in [BatchLayout::Contiguous, BatchLayout::Interleaved] {
+                let mut d = x.clone();
+                let c = NttConfig {
+                    direction: dir,
+                    batch: 4,
+                    layout,
+                    coset: Some(limbs(Bn254Fr::from_u64(5))),
+                    ..NttConfig::default()
+                };
+                dom.run(&mut d, &c).unwrap();
+                assert_eq!(d, x);
+            }
+        }
+    }
+
+    #[test]
+    fn ntt_bad_input_is_an_error() {
+        let dom = domain::<Goldilocks>(3);
+        let mut d = vec![Goldilocks::ONE; 8];
+        let before = d.clone();
+        let bad = |c: NttConfig, d: &mut [Goldilocks]| {
+            matches!(dom.run(d, &c), Err(BackendError::BadInput(_)))
+        };
+        let zero_batch = NttConfig {
+            batch: 0,
+            ..NttConfig::default()
+        };
+        assert!(bad(zero_batch, &mut d));
+        let two = NttConfig {
+            batch: 2,
+            ..NttConfig::default()
+        };
+        assert!(bad(two, &mut d));
+        assert!(bad(NttConfig::default(), &mut d[..7]));
+        for coset in [[0, 0, 0, 0], [Goldilocks::P, 0, 0, 0], [1, 1, 0, 0]] {
+            for direction in [NttDirection::Forward, NttDirection::Inverse] {
+                let c = NttConfig {
+                    direction,
+                    coset: Some(coset),
+                    ..NttConfig::default()
+                };
+                assert!(bad(c, &mut d), "coset {coset:?}");
+            }
+        }
+        assert_eq!(d, before);
+        // Bad domains.
+        let mut spec = NttDomainSpec::with_default_root::<Goldilocks>(3).unwrap();
+        spec.root = limbs(Goldilocks::two_adic_root(2).unwrap());
+        assert!(matches!(
+            CpuNttDomain::<Goldilocks>::new(&spec, None),
+            Err(BackendError::BadInput(_))
+        ));
+        spec.log_n = 33;
+        assert!(CpuNttDomain::<Goldilocks>::new(&spec, None).is_err());
+        let spec = NttDomainSpec::with_default_root::<BabyBear>(3).unwrap();
+        assert!(CpuNttDomain::<Goldilocks>::new(&spec, None).is_err());
+    }
+
+    #[test]
+    fn ntt_through_erased_data_and_private_pool() {
+        let pool = Arc::new(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(2)
+                .build()
+                .unwrap(),
+        );
+        let spec = NttDomainSpec::with_default_root::<BabyBear>(12).unwrap();
+        let dom = CpuNttDomain::<BabyBear>::new(&spec, Some(pool)).unwrap();
+        assert_eq!(BackendNttDomain::spec(&dom), &spec);
+        let x = random_vec::<BabyBear>(1 << 12, 8);
+        let mut y = x.clone();
+        dom.ntt(NttData::from_slice(&mut y), &NttConfig::default())
+            .unwrap();
+        let w = BabyBear::two_adic_root(12).unwrap();
+        let pt = w.pow(&[77]);
+        let v = x.iter().rev().fold(BabyBear::ZERO, |acc, &c| acc * pt + c);
+        assert_eq!(y[77], v);
+        let mut wrong = vec![Goldilocks::ONE; 1 << 12];
+        assert!(dom
+            .ntt(NttData::from_slice(&mut wrong), &NttConfig::default())
+            .is_err());
+    }
+
+    /// Rough timing on the global pool (best of 5):
+    /// `cargo test -p zkaccel-cpu --release ntt_timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn ntt_timing() {
+        fn time<F: TwoAdicField>(log_n: u32) {
+            let dom = domain::<F>(log_n);
+            let mut x = random_vec::<F>(1 << log_n, 1);
+            for (name, c) in [
+                ("fwd N->N", NttConfig::default()),
+                (
+                    "fwd N->R",
+                    NttConfig {
+                        output_order: NttOrder::BitReversed,
+                        ..NttConfig::default()
+                    },
+                ),
+                (
+                    "inv N->N",
+                    NttConfig {
+                        direction: NttDirection::Inverse,
+                        ..NttConfig::default()
+                    },
+                ),
+            ] {
+                dom.run(&mut x, &c).unwrap();
+                let mut ms = f64::MAX;
+                for _ in 0..5 {
+                    let t = std::time::Instant::now();
+                    dom.run(&mut x, &c).unwrap();
+                    ms = ms.min(t.elapsed().as_secs_f64() * 1e3);
+                }
+                println!("{:?} 2^{log_n} {name}: {ms:.2} ms (best of 5)", F::ID);
+            }
+        }
+        for log_n in [16, 18, 20] {
+            time::<Bn254Fr>(log_n);
+            time::<Goldilocks>(log_n);
+            time::<BabyBear>(log_n);
+        }
     }
 }
