@@ -49,7 +49,7 @@ mod registry;
 mod stats;
 mod validate;
 
-#[cfg(feature = "ark05")]
+#[cfg(any(feature = "ark05", feature = "ark06"))]
 mod ark;
 
 pub use error::{Attempt, Error, Result};
@@ -58,6 +58,9 @@ pub use ntt::{NttDomain, RawNttDomain};
 pub use registry::{Device, Policy, Runtime, RuntimeBuilder};
 pub use stats::{CallReport, DeviceStats, Stats};
 
+/// arkworks 0.6 interop traits (feature `ark06`).
+#[cfg(feature = "ark06")]
+pub use zkaccel_backend::ark::{Ark06Curve, Ark06Field};
 /// arkworks interop traits (feature `ark05`).
 #[cfg(feature = "ark05")]
 pub use zkaccel_backend::ark::{ArkCurve, ArkField};
