@@ -24,6 +24,7 @@ pub mod curve;
 pub mod curves;
 pub mod error;
 pub mod field;
+pub mod hash;
 pub mod ids;
 pub mod typed;
 pub mod view;

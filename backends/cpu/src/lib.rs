@@ -12,6 +12,7 @@
 //! Work runs on rayon: on the global pool, or on a private pool of a chosen size
 //! ([`CpuBackend::with_threads`]).
 
+pub mod hash;
 pub mod msm;
 pub mod ntt;
 
