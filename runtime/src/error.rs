@@ -146,6 +146,10 @@ pub enum Error {
         /// Each failed attempt in order.
         attempts: Vec<Attempt>,
     },
+    /// A hashing request that does not fit its instance (lengths, arity, tree shape, field,
+    /// unknown instance).
+    #[error("hash: {0}")]
+    Hash(zkaccel_backend::hash::HashError),
     /// A runtime could not be set up.
     #[error("runtime setup: {0}")]
     Setup(String),

@@ -1,7 +1,7 @@
 //! # zkaccel
 //!
 //! A proving-acceleration runtime: a prover hands it multi-scalar multiplications and
-//! number-theoretic transforms (hashing follows), and the runtime routes each call to the
+//! number-theoretic transforms and Poseidon/Poseidon2 hashing, and the runtime routes each call to the
 //! best device it has — a CUDA GPU, an OpenCL device, an FPGA card, or the CPU, which is
 //! always there — falling back to the next capable device when one fails.
 //!
@@ -43,6 +43,7 @@
 //!   flag byte (read in place).
 
 mod error;
+mod hash;
 mod msm;
 mod ntt;
 mod registry;
@@ -53,10 +54,13 @@ mod validate;
 mod ark;
 
 pub use error::{Attempt, Error, Result};
+pub use hash::{verify_path, MerkleTree};
 pub use msm::{MsmBases, MsmOptions, PointValidation, RawMsmBases};
 pub use ntt::{NttDomain, RawNttDomain};
 pub use registry::{Device, Policy, Runtime, RuntimeBuilder};
 pub use stats::{CallReport, DeviceStats, Stats};
+/// Hash instances, their parameters and the semantics of each operation.
+pub use zkaccel_backend::hash::{HashError, HashFamily, HashField, HashId, HashInfo, MerklePath};
 
 /// arkworks 0.6 interop traits (feature `ark06`).
 #[cfg(feature = "ark06")]
@@ -68,9 +72,9 @@ pub use zkaccel_backend::ark::{ArkCurve, ArkField};
 pub use zkaccel_backend::field::{BabyBear, Goldilocks};
 pub use zkaccel_backend::{
     curves, Affine, Backend, BackendError, BatchLayout, Capabilities, CurveGroup, CurveGroupId,
-    CurveId, DeviceInfo, DeviceKind, Encoding, Field, FieldId, GroupId, Infinity, NttConfig,
-    NttDirection, NttOrder, OpId, PointsView, PrimeField, Projective, RawPoint, RawPoints,
-    RawScalars, ScalarsView, TwoAdicField,
+    CurveId, DeviceInfo, DeviceKind, Encoding, Field, FieldId, GroupId, HashOp, Infinity,
+    NttConfig, NttDirection, NttOrder, OpId, PointsView, PrimeField, Projective, RawPoint,
+    RawPoints, RawScalars, ScalarsView, TwoAdicField,
 };
 
 /// The README's examples, compiled and run as doc tests.

@@ -313,6 +313,7 @@ impl Backend for Flaky {
                 field: zkaccel::FieldId::Goldilocks,
                 max_log_n: 32,
             }],
+            hash: vec![],
             resident_bases: true,
         }
     }

@@ -16,7 +16,10 @@ macro_rules! ark_interop {
     ($modname:ident, $field_trait:ident, $curve_trait:ident, $ff:ident, $ec:ident, $bn:ident, $b381:ident, $b377:ident, flag_offset = $flag:expr) => {
         #[doc = concat!("Conversions for `", stringify!($ff), "` (", stringify!($modname), ").")]
         pub mod $modname {
-            use super::{Affine, CurveGroup, Encoding, Fp2, Infinity, PointsView, PrimeField, Projective, RawPoints};
+            use super::{
+                Affine, CurveGroup, Encoding, Fp2, Infinity, PointsView, PrimeField, Projective,
+                RawPoints,
+            };
             use $ec::short_weierstrass as sw;
 
             /// A field type with an arkworks twin of identical memory layout.

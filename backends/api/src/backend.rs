@@ -113,6 +113,8 @@ pub struct Capabilities {
     pub msm: Vec<MsmCapability>,
     /// NTT support per field.
     pub ntt: Vec<NttCapability>,
+    /// Hash instances supported by [`Backend::hash`].
+    pub hash: Vec<crate::hash::HashId>,
     /// True when [`Backend::prepare_bases`] keeps bases resident (on the device).
     pub resident_bases: bool,
 }
@@ -129,6 +131,10 @@ impl Capabilities {
     /// True when an MSM of `len` points over `id` is within the capabilities.
     pub fn supports_msm(&self, id: CurveGroupId, len: usize) -> bool {
         self.msm_for(id).is_some_and(|c| len <= c.max_len)
+    }
+    /// True when hashing with instance `id` is within the capabilities.
+    pub fn supports_hash(&self, id: crate::hash::HashId) -> bool {
+        self.hash.contains(&id)
     }
     /// True when an NTT of size `2^log_n` over `field` is within the capabilities.
     pub fn supports_ntt(&self, field: FieldId, log_n: u32) -> bool {
@@ -333,6 +339,26 @@ impl<'a> NttData<'a> {
     }
 }
 
+/// A hashing operation over a batch; elements are in storage form of the instance's field.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum HashOp {
+    /// Permutes, in place, every `width`-element state of `output` (`input` is empty).
+    Permute,
+    /// Hashes each message of `input_len` elements of `input` into `digest` elements of
+    /// `output` (circomlib's fixed-length hash, or Plonky3's `PaddingFreeSponge`; see
+    /// [`crate::hash::modes`]).
+    Hash {
+        /// Elements per message.
+        input_len: usize,
+    },
+    /// Compresses each group of `arity` digests of `input` into one digest of `output`: one
+    /// Merkle layer.
+    Compress {
+        /// Children per node.
+        arity: usize,
+    },
+}
+
 /// A backend-owned NTT domain: twiddles and whatever else the backend precomputes.
 pub trait BackendNttDomain: Send + Sync {
     /// The domain this was built for.
@@ -383,6 +409,22 @@ pub trait Backend: Send + Sync + 'static {
         Err(BackendError::unsupported(
             OpId::Msm,
             format!("prepared {} bases on {}", bases.id(), self.info().name),
+        ))
+    }
+
+    /// Runs a hashing operation with instance `id` (see [`HashOp`] for what `input` and
+    /// `output` hold; the caller has checked their lengths).
+    fn hash(
+        &self,
+        id: crate::hash::HashId,
+        op: HashOp,
+        input: &[u8],
+        output: &mut [u8],
+    ) -> BackendResult<()> {
+        let _ = (op, input, output);
+        Err(BackendError::unsupported(
+            OpId::Hash,
+            format!("{id} on {}", self.info().name),
         ))
     }
 

@@ -36,9 +36,9 @@ pub mod ark;
 pub mod conformance;
 
 pub use backend::{
-    Backend, BackendNttDomain, BatchLayout, Capabilities, DeviceInfo, DeviceKind, MsmCapability,
-    NttCapability, NttConfig, NttData, NttDirection, NttDomainSpec, NttOrder, PreparedBases,
-    RawPoint,
+    Backend, BackendNttDomain, BatchLayout, Capabilities, DeviceInfo, DeviceKind, HashOp,
+    MsmCapability, NttCapability, NttConfig, NttData, NttDirection, NttDomainSpec, NttOrder,
+    PreparedBases, RawPoint,
 };
 pub use curve::{Affine, CurveGroup, Projective, Xyzz};
 pub use error::{BackendError, BackendResult};

@@ -8,6 +8,8 @@
 //!   buckets, tasks split over windows and points ([`msm`]).
 //! - NTT: iterative radix-2 transforms with per-domain twiddles, every order, coset, inverse
 //!   and batched columns ([`ntt`]).
+//! - Hashing: Poseidon (circomlib) and Poseidon2 (HorizenLabs, Plonky3) batches, sponges
+//!   and Merkle layers ([`hash`]).
 //!
 //! Work runs on rayon: on the global pool, or on a private pool of a chosen size
 //! ([`CpuBackend::with_threads`]).
@@ -18,9 +20,11 @@ pub mod ntt;
 
 use std::sync::Arc;
 use zkaccel_backend::curve::Affine;
+use zkaccel_backend::field::{BabyBear, Goldilocks};
+use zkaccel_backend::hash::HashId;
 use zkaccel_backend::{
     with_curve_group, with_ntt_field, Backend, BackendError, BackendNttDomain, BackendResult,
-    Capabilities, CurveGroup, CurveGroupId, DeviceInfo, DeviceKind, FieldId, MsmCapability,
+    Capabilities, CurveGroup, CurveGroupId, DeviceInfo, DeviceKind, FieldId, HashOp, MsmCapability,
     NttCapability, NttDomainSpec, OpId, PointsView, PreparedBases, RawPoint, RawPoints, RawScalars,
     ScalarsView, TwoAdicField,
 };
@@ -64,6 +68,36 @@ impl CpuBackend {
             Some(p) => p.install(f),
             None => f(),
         }
+    }
+}
+
+impl CpuBackend {
+    fn hash_typed<F: hash::CpuHashField>(
+        &self,
+        id: HashId,
+        op: HashOp,
+        input: &[u8],
+        output: &mut [u8],
+    ) -> BackendResult<()> {
+        let layout =
+            |e: bytemuck::PodCastError| BackendError::BadInput(format!("hash data layout: {e}"));
+        // An empty byte slice may be dangling with alignment 1: no elements to cast.
+        let input: &[F] = if input.is_empty() {
+            &[]
+        } else {
+            bytemuck::try_cast_slice(input).map_err(layout)?
+        };
+        let output: &mut [F] = if output.is_empty() {
+            &mut []
+        } else {
+            bytemuck::try_cast_slice_mut(output).map_err(layout)?
+        };
+        self.run(|| match op {
+            HashOp::Permute => hash::permute_batch(id, output),
+            HashOp::Hash { input_len } => hash::hash_batch(id, input, input_len, output),
+            HashOp::Compress { arity } => hash::compress_batch(id, arity, input, output),
+        })
+        .map_err(BackendError::from)
     }
 }
 
@@ -112,6 +146,7 @@ impl Backend for CpuBackend {
                     }
                 })
                 .collect(),
+            hash: zkaccel_backend::hash::HashId::ALL.to_vec(),
             resident_bases: false,
         }
     }
@@ -148,6 +183,20 @@ impl Backend for CpuBackend {
             },
             Err(BackendError::unsupported(OpId::Msm, bases.id().to_string()))
         )
+    }
+
+    fn hash(&self, id: HashId, op: HashOp, input: &[u8], output: &mut [u8]) -> BackendResult<()> {
+        match id.info().field {
+            FieldId::Bn254Fr => {
+                self.hash_typed::<zkaccel_backend::curves::Bn254Fr>(id, op, input, output)
+            }
+            FieldId::Goldilocks => self.hash_typed::<Goldilocks>(id, op, input, output),
+            FieldId::BabyBear => self.hash_typed::<BabyBear>(id, op, input, output),
+            f => Err(BackendError::unsupported(
+                OpId::Hash,
+                format!("{id} over {f}"),
+            )),
+        }
     }
 
     fn ntt_domain(&self, spec: &NttDomainSpec) -> BackendResult<Arc<dyn BackendNttDomain>> {

@@ -218,3 +218,84 @@ pub fn verify_path<F: HashField>(
     }
     Ok(node == root)
 }
+
+/// Checks the element counts of a batched operation ([`crate::HashOp`]) against the
+/// instance: `input` and `output` are element counts. Returns the number of items (states,
+/// messages or nodes).
+pub fn check_op(
+    info: &HashInfo,
+    op: crate::HashOp,
+    input: usize,
+    output: usize,
+) -> Result<usize, HashError> {
+    use crate::HashOp;
+    match op {
+        HashOp::Permute => {
+            check_len("permutation input (states are permuted in place)", 0, input)?;
+            check_len(
+                "states (a multiple of the width)",
+                output.div_ceil(info.width) * info.width,
+                output,
+            )?;
+            Ok(output / info.width)
+        }
+        HashOp::Hash { input_len } => {
+            if let Some(fixed) = fixed_input_len(info) {
+                check_len("circomlib Poseidon message length", fixed, input_len)?;
+            }
+            let n = output / info.digest;
+            check_len(
+                "hash outputs (a multiple of the digest)",
+                n * info.digest,
+                output,
+            )?;
+            check_len("hash inputs (messages × input_len)", n * input_len, input)?;
+            Ok(n)
+        }
+        HashOp::Compress { arity } => {
+            info.check_arity(arity)?;
+            let n = output / info.digest;
+            check_len(
+                "Merkle nodes (a multiple of the digest)",
+                n * info.digest,
+                output,
+            )?;
+            check_len(
+                "Merkle children (nodes × arity × digest)",
+                n * arity * info.digest,
+                input,
+            )?;
+            Ok(n)
+        }
+    }
+}
+
+/// The authentication path of leaf `index` from a tree's layers (leaves first, root last;
+/// `digest` elements per node).
+pub fn path_from_layers<F: Copy>(
+    layers: &[Vec<F>],
+    arity: usize,
+    digest: usize,
+    index: usize,
+) -> Result<MerklePath<F>, HashError> {
+    let leaves = layers.first().map_or(0, |l| l.len() / digest);
+    if index >= leaves {
+        return Err(HashError::Length {
+            what: "leaf index (must be below the leaf count)",
+            expected: leaves,
+            got: index,
+        });
+    }
+    let mut siblings = Vec::with_capacity(layers.len().saturating_sub(1) * (arity - 1) * digest);
+    let mut i = index;
+    for layer in &layers[..layers.len() - 1] {
+        let first = i - i % arity;
+        for c in first..first + arity {
+            if c != i {
+                siblings.extend_from_slice(&layer[c * digest..(c + 1) * digest]);
+            }
+        }
+        i /= arity;
+    }
+    Ok(MerklePath { index, siblings })
+}
