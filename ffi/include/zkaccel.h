@@ -203,6 +203,25 @@
 // Batch layout: row-major `n × batch` matrix (element `i` of column `c` at `i·batch + c`).
 #define ZKA_LAYOUT_INTERLEAVED 1
 
+// Hash operation: permute each `width`-element state of `output` in place (`input` NULL, 0).
+#define ZKA_HASH_PERMUTE 0
+
+// Hash operation: hash each message of `param` elements of `input` into `digest` elements.
+#define ZKA_HASH_MESSAGES 1
+
+// Hash operation: compress each `param` (the arity) digests of `input` into one (a Merkle
+// layer).
+#define ZKA_HASH_COMPRESS 2
+
+// Hash family: circomlib's Poseidon over BN254.
+#define ZKA_HASH_FAMILY_POSEIDON_CIRCOM 0
+
+// Hash family: Poseidon2 with the HorizenLabs reference parameters.
+#define ZKA_HASH_FAMILY_POSEIDON2_HORIZEN 1
+
+// Hash family: Poseidon2 with Plonky3's default parameters.
+#define ZKA_HASH_FAMILY_POSEIDON2_PLONKY3 2
+
 // MSM bases kept for many MSMs (an SRS). Opaque; keeps its runtime alive.
 typedef struct zka_msm_bases zka_msm_bases;
 
@@ -361,6 +380,28 @@ typedef struct zka_ntt_config {
   // The coset shift, canonical, little-endian limbs, zero-padded.
   uint64_t coset_shift[4];
 } zka_ntt_config;
+
+// What a hash instance is. Initialise `struct_size` before calling `zka_hash_get_info`.
+typedef struct zka_hash_info {
+  // `sizeof(zka_hash_info)`.
+  uint32_t struct_size;
+  // The instance id (stable number, e.g. 103 = `poseidon-circom-bn254-t3`).
+  uint32_t instance;
+  // `ZKA_HASH_FAMILY_*`.
+  uint32_t family;
+  // `ZKA_FIELD_*` of the state.
+  uint32_t field;
+  // Permutation width `t`.
+  uint32_t width;
+  // Sponge rate (circomlib: the fixed input length `t − 1`).
+  uint32_t rate;
+  // Elements per digest.
+  uint32_t digest;
+  // Supported Merkle arities as a bit mask (bit `k` set: arity `k` supported).
+  uint32_t merkle_arities;
+  // NUL-terminated instance name.
+  char name[48];
+} zka_hash_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -567,6 +608,87 @@ int32_t zka_to_montgomery(const struct zka_runtime *rt, uint32_t field, void *da
 // As for `zka_to_montgomery`.
 int32_t zka_from_montgomery(const struct zka_runtime *rt, uint32_t field, void *data, size_t count);
 
+// Describes hash instance `instance` (`struct_size` must be set). Returns `ZKA_OK`,
+// `ZKA_ERR_NULL_POINTER`, `ZKA_ERR_STRUCT_SIZE`, `ZKA_ERR_UNKNOWN_ID`. Thread-safe; needs no
+// runtime (failures have only their status).
+//
+// # Safety
+// `info` is NULL or a writable `zka_hash_info`.
+int32_t zka_hash_get_info(uint32_t instance, struct zka_hash_info *info);
+
+// Looks up an instance by name (e.g. "poseidon2-plonky3-babybear-t16"). Returns `ZKA_OK`,
+// `ZKA_ERR_NULL_POINTER`, `ZKA_ERR_UNKNOWN_ID`. Thread-safe.
+//
+// # Safety
+// `name` is NULL or a NUL-terminated string; `instance` is NULL or writable.
+int32_t zka_hash_find(const char *name, uint32_t *instance);
+
+// Runs a batched hashing operation: `ZKA_HASH_PERMUTE` (in place on `output`; `input` NULL
+// and `input_count` 0), `ZKA_HASH_MESSAGES` (`param` = elements per message; circomlib
+// instances need exactly `t − 1`), or `ZKA_HASH_COMPRESS` (`param` = Merkle arity).
+// Elements are in `encoding` (`ZKA_ENCODING_*`), one `uint64_t` limb array per element (4
+// for BN254, 1 for Goldilocks) or one `uint32_t` (BabyBear); counts are in elements.
+// Returns `ZKA_OK`, `ZKA_ERR_NULL_POINTER`, `ZKA_ERR_UNKNOWN_ID` (instance, op,
+// encoding), `ZKA_ERR_LENGTH_MISMATCH` (counts that do not fit the instance),
+// `ZKA_ERR_INVALID_ARGUMENT` (arity, alignment), `ZKA_ERR_NOT_REDUCED`,
+// `ZKA_ERR_UNSUPPORTED`, `ZKA_ERR_BACKEND`. Thread-safe.
+//
+// # Safety
+// `rt` is live; `input` readable for `input_count` elements; `output` readable and
+// writable for `output_count` elements and not overlapping `input`; `report` NULL or
+// writable.
+int32_t zka_hash(const struct zka_runtime *rt,
+                 uint32_t instance,
+                 uint32_t op,
+                 uint32_t param,
+                 uint32_t encoding,
+                 const void *input,
+                 size_t input_count,
+                 void *output,
+                 size_t output_count,
+                 struct zka_call_report *report);
+
+// Builds a Merkle tree over `leaf_count` leaf elements (`n·digest`, `n` a power of
+// `arity`) and writes, into `out`, either only the root (`out_count` = digest) or every
+// layer above the leaves, lowest first, root last (`out_count` = digest·(n/arity + … + 1)).
+// Encodings as in `zka_hash`. Returns `ZKA_OK`, `ZKA_ERR_NULL_POINTER`,
+// `ZKA_ERR_UNKNOWN_ID`, `ZKA_ERR_LENGTH_MISMATCH` (leaves not a whole tree, or `out_count`
+// neither size), `ZKA_ERR_INVALID_ARGUMENT` (arity), `ZKA_ERR_NOT_REDUCED`,
+// `ZKA_ERR_UNSUPPORTED`, `ZKA_ERR_BACKEND`. Thread-safe.
+//
+// # Safety
+// `rt` is live; `leaves` readable for `leaf_count` elements; `out` writable for
+// `out_count` elements.
+int32_t zka_merkle_tree(const struct zka_runtime *rt,
+                        uint32_t instance,
+                        uint32_t arity,
+                        uint32_t encoding,
+                        const void *leaves,
+                        size_t leaf_count,
+                        void *out,
+                        size_t out_count);
+
+// Checks a Merkle path: recomputes the root from `leaf` (digest elements) and the
+// `sibling_count` sibling elements (from the leaves up, `arity − 1` siblings per level in
+// child order) for leaf `index`, and writes 1 to `*valid` when it equals `root`, else 0.
+// Encodings as in `zka_hash`. Returns `ZKA_OK` (whatever the verdict),
+// `ZKA_ERR_NULL_POINTER`, `ZKA_ERR_UNKNOWN_ID`, `ZKA_ERR_LENGTH_MISMATCH`,
+// `ZKA_ERR_INVALID_ARGUMENT`, `ZKA_ERR_NOT_REDUCED`. Thread-safe.
+//
+// # Safety
+// `rt` is live; `leaf` and `root` readable for a digest; `siblings` readable for
+// `sibling_count` elements; `valid` writable.
+int32_t zka_merkle_verify(const struct zka_runtime *rt,
+                          uint32_t instance,
+                          uint32_t arity,
+                          uint32_t encoding,
+                          const void *leaf,
+                          size_t index,
+                          const void *siblings,
+                          size_t sibling_count,
+                          const void *root,
+                          uint32_t *valid);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
@@ -594,3 +716,5 @@ int32_t zka_from_montgomery(const struct zka_runtime *rt, uint32_t field, void *
 #define ZKA_DEVICE_INFO_INIT { (uint32_t)sizeof(zka_device_info), 0, 0, 0, 0, 0, 0, { 0 }, { 0 }, { 0 } }
 /** Empty counters to be written by zka_runtime_stats. */
 #define ZKA_STATS_INIT { (uint32_t)sizeof(zka_stats), 0, 0, 0, 0, 0 }
+/** An empty instance description to be written by zka_hash_get_info. */
+#define ZKA_HASH_INFO_INIT { (uint32_t)sizeof(zka_hash_info), 0, 0, 0, 0, 0, 0, 0, { 0 } }

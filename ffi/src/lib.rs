@@ -31,7 +31,34 @@ use zk::{
     NttConfig, PointValidation, Policy, RawMsmBases, RawNttDomain, RawPoint, RawPoints, RawScalars,
     Runtime,
 };
+use zk::{HashFamily, HashId, HashOp};
 use zkaccel_backend::view::coordinate_bytes;
+
+/// Expands `$body` with `$F` bound to the static type of a hash field id.
+macro_rules! with_hash_field {
+    ($field:expr, |$F:ident| $body:expr) => {
+        match $field {
+            FieldId::Bn254Fr => {
+                type $F = zkaccel_backend::curves::Bn254Fr;
+                $body
+            }
+            FieldId::Goldilocks => {
+                type $F = zkaccel_backend::field::Goldilocks;
+                $body
+            }
+            FieldId::BabyBear => {
+                type $F = zkaccel_backend::field::BabyBear;
+                $body
+            }
+            f => {
+                return Err(fail(
+                    ZKA_ERR_UNSUPPORTED,
+                    format!("no hash instances over {f}"),
+                ))
+            }
+        }
+    };
+}
 use zkaccel_backend::{
     with_curve_group, with_prime_field, BatchLayout, CurveGroup, NttDirection, NttOrder,
     PrimeField, Projective,
@@ -168,6 +195,21 @@ pub const ZKA_ORDER_BIT_REVERSED: u32 = 1;
 pub const ZKA_LAYOUT_CONTIGUOUS: u32 = 0;
 /// Batch layout: row-major `n × batch` matrix (element `i` of column `c` at `i·batch + c`).
 pub const ZKA_LAYOUT_INTERLEAVED: u32 = 1;
+
+/// Hash operation: permute each `width`-element state of `output` in place (`input` NULL, 0).
+pub const ZKA_HASH_PERMUTE: u32 = 0;
+/// Hash operation: hash each message of `param` elements of `input` into `digest` elements.
+pub const ZKA_HASH_MESSAGES: u32 = 1;
+/// Hash operation: compress each `param` (the arity) digests of `input` into one (a Merkle
+/// layer).
+pub const ZKA_HASH_COMPRESS: u32 = 2;
+
+/// Hash family: circomlib's Poseidon over BN254.
+pub const ZKA_HASH_FAMILY_POSEIDON_CIRCOM: u32 = 0;
+/// Hash family: Poseidon2 with the HorizenLabs reference parameters.
+pub const ZKA_HASH_FAMILY_POSEIDON2_HORIZEN: u32 = 1;
+/// Hash family: Poseidon2 with Plonky3's default parameters.
+pub const ZKA_HASH_FAMILY_POSEIDON2_PLONKY3: u32 = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Descriptors
@@ -341,6 +383,30 @@ pub struct zka_stats {
     pub failed_calls: u64,
 }
 
+/// What a hash instance is. Initialise `struct_size` before calling `zka_hash_get_info`.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct zka_hash_info {
+    /// `sizeof(zka_hash_info)`.
+    pub struct_size: u32,
+    /// The instance id (stable number, e.g. 103 = `poseidon-circom-bn254-t3`).
+    pub instance: u32,
+    /// `ZKA_HASH_FAMILY_*`.
+    pub family: u32,
+    /// `ZKA_FIELD_*` of the state.
+    pub field: u32,
+    /// Permutation width `t`.
+    pub width: u32,
+    /// Sponge rate (circomlib: the fixed input length `t − 1`).
+    pub rate: u32,
+    /// Elements per digest.
+    pub digest: u32,
+    /// Supported Merkle arities as a bit mask (bit `k` set: arity `k` supported).
+    pub merkle_arities: u32,
+    /// NUL-terminated instance name.
+    pub name: [c_char; 48],
+}
+
 // ---------------------------------------------------------------------------------------------
 // Handles
 // ---------------------------------------------------------------------------------------------
@@ -406,6 +472,14 @@ impl From<Error> for Fail {
             | Error::InvalidRoot { .. }
             | Error::InvalidCoset { .. } => ZKA_ERR_INVALID_ARGUMENT,
             Error::Setup(_) => ZKA_ERR_BACKEND,
+            Error::Hash(h) => match h {
+                zk::HashError::Length { .. }
+                | zk::HashError::InputLength { .. }
+                | zk::HashError::TreeShape { .. } => ZKA_ERR_LENGTH_MISMATCH,
+                zk::HashError::NotCanonical { .. } => ZKA_ERR_NOT_REDUCED,
+                zk::HashError::UnknownInstance(_) => ZKA_ERR_UNKNOWN_ID,
+                _ => ZKA_ERR_INVALID_ARGUMENT,
+            },
             _ => ZKA_ERR_INTERNAL,
         };
         fail(code, e.to_string())
@@ -1337,7 +1411,7 @@ fn raw_set<F: PrimeField>(x: &mut F, v: &F::Limbs) {
 /// Rewrites `bytes` (elements of `field`) from one form to another in place, checking that
 /// every input integer is below the modulus (the first bad index is in the message).
 fn recode(field: FieldId, bytes: &mut [u8], from: Form, to: Form) -> R {
-    if from == to {
+    if from == to || bytes.is_empty() {
         return Ok(());
     }
     with_prime_field!(field, |F| {
@@ -1511,6 +1585,334 @@ unsafe fn montgomery(
         } else {
             recode(f, bytes, Form::Montgomery, Form::Canonical)
         }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hashing
+// ---------------------------------------------------------------------------------------------
+
+fn hash_id(v: u32) -> R<HashId> {
+    HashId::from_u32(v)
+        .ok_or_else(|| fail(ZKA_ERR_UNKNOWN_ID, format!("unknown hash instance {v}")))
+}
+
+/// Describes hash instance `instance` (`struct_size` must be set). Returns `ZKA_OK`,
+/// `ZKA_ERR_NULL_POINTER`, `ZKA_ERR_STRUCT_SIZE`, `ZKA_ERR_UNKNOWN_ID`. Thread-safe; needs no
+/// runtime (failures have only their status).
+///
+/// # Safety
+/// `info` is NULL or a writable `zka_hash_info`.
+#[no_mangle]
+pub unsafe extern "C" fn zka_hash_get_info(instance: u32, info: *mut zka_hash_info) -> i32 {
+    guard(None, || {
+        // SAFETY: by the caller's contract.
+        let out = unsafe { arg_mut(info, "info") }?;
+        check_size(out.struct_size, size_of::<zka_hash_info>(), "info")?;
+        let id = hash_id(instance)?;
+        let i = id.info();
+        out.instance = id.as_u32();
+        out.family = match i.family {
+            HashFamily::PoseidonCircom => ZKA_HASH_FAMILY_POSEIDON_CIRCOM,
+            HashFamily::Poseidon2Horizen => ZKA_HASH_FAMILY_POSEIDON2_HORIZEN,
+            HashFamily::Poseidon2Plonky3 => ZKA_HASH_FAMILY_POSEIDON2_PLONKY3,
+        };
+        out.field = i.field.as_u32();
+        out.width = i.width as u32;
+        out.rate = i.rate as u32;
+        out.digest = i.digest as u32;
+        out.merkle_arities = i.merkle_arities().iter().fold(0, |m, &a| m | (1 << a));
+        copy_str(&mut out.name, id.name());
+        Ok(())
+    })
+}
+
+/// Looks up an instance by name (e.g. "poseidon2-plonky3-babybear-t16"). Returns `ZKA_OK`,
+/// `ZKA_ERR_NULL_POINTER`, `ZKA_ERR_UNKNOWN_ID`. Thread-safe.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string; `instance` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn zka_hash_find(name: *const c_char, instance: *mut u32) -> i32 {
+    guard(None, || {
+        if name.is_null() {
+            return Err(fail(ZKA_ERR_NULL_POINTER, "argument `name` is NULL"));
+        }
+        // SAFETY: NUL-terminated by the caller's contract.
+        let s = unsafe { CStr::from_ptr(name) }.to_string_lossy();
+        // SAFETY: by the caller's contract.
+        let out = unsafe { arg_mut(instance, "instance") }?;
+        let id: HashId = s
+            .parse()
+            .map_err(|e: zk::HashError| fail(ZKA_ERR_UNKNOWN_ID, e.to_string()))?;
+        *out = id.as_u32();
+        Ok(())
+    })
+}
+
+/// Borrows `count` elements of `field` at `p` as bytes (`NULL` allowed when `count` is 0).
+///
+/// # Safety
+/// `p` readable for `count` elements.
+unsafe fn elems<'a>(p: *const c_void, count: usize, field: FieldId, what: &str) -> R<&'a [u8]> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if p.is_null() {
+        return Err(fail(
+            ZKA_ERR_NULL_POINTER,
+            format!("argument `{what}` is NULL"),
+        ));
+    }
+    let size = elem_bytes(field);
+    if !(p as usize).is_multiple_of(size.min(8)) {
+        return Err(fail(
+            ZKA_ERR_INVALID_ARGUMENT,
+            format!("`{what}` is not aligned for {field}"),
+        ));
+    }
+    let len = count
+        .checked_mul(size)
+        .filter(|&v| v <= isize::MAX as usize)
+        .ok_or_else(|| {
+            fail(
+                ZKA_ERR_INVALID_ARGUMENT,
+                format!("`{what}` count too large"),
+            )
+        })?;
+    // SAFETY: readable for `count` elements by the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) })
+}
+
+/// Mutable counterpart of [`elems`].
+///
+/// # Safety
+/// `p` readable and writable for `count` elements, unaliased.
+unsafe fn elems_mut<'a>(
+    p: *mut c_void,
+    count: usize,
+    field: FieldId,
+    what: &str,
+) -> R<&'a mut [u8]> {
+    // SAFETY: forwarded contract; the shared borrow is dropped before the unique one is made.
+    let len = unsafe { elems(p, count, field, what) }?.len();
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    // SAFETY: as above, writable and unaliased by the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts_mut(p.cast::<u8>(), len) })
+}
+
+/// Runs a batched hashing operation: `ZKA_HASH_PERMUTE` (in place on `output`; `input` NULL
+/// and `input_count` 0), `ZKA_HASH_MESSAGES` (`param` = elements per message; circomlib
+/// instances need exactly `t − 1`), or `ZKA_HASH_COMPRESS` (`param` = Merkle arity).
+/// Elements are in `encoding` (`ZKA_ENCODING_*`), one `uint64_t` limb array per element (4
+/// for BN254, 1 for Goldilocks) or one `uint32_t` (BabyBear); counts are in elements.
+/// Returns `ZKA_OK`, `ZKA_ERR_NULL_POINTER`, `ZKA_ERR_UNKNOWN_ID` (instance, op,
+/// encoding), `ZKA_ERR_LENGTH_MISMATCH` (counts that do not fit the instance),
+/// `ZKA_ERR_INVALID_ARGUMENT` (arity, alignment), `ZKA_ERR_NOT_REDUCED`,
+/// `ZKA_ERR_UNSUPPORTED`, `ZKA_ERR_BACKEND`. Thread-safe.
+///
+/// # Safety
+/// `rt` is live; `input` readable for `input_count` elements; `output` readable and
+/// writable for `output_count` elements and not overlapping `input`; `report` NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn zka_hash(
+    rt: *const zka_runtime,
+    instance: u32,
+    op: u32,
+    param: u32,
+    encoding: u32,
+    input: *const c_void,
+    input_count: usize,
+    output: *mut c_void,
+    output_count: usize,
+    report: *mut zka_call_report,
+) -> i32 {
+    let shared = shared_of(rt);
+    guard(shared, || {
+        let s = shared.ok_or_else(|| fail(ZKA_ERR_NULL_POINTER, "argument `rt` is NULL"))?;
+        let id = hash_id(instance)?;
+        let enc = self::encoding(encoding, "hash")?;
+        let field = id.info().field;
+        let op = match op {
+            ZKA_HASH_PERMUTE => HashOp::Permute,
+            ZKA_HASH_MESSAGES => HashOp::Hash {
+                input_len: param as usize,
+            },
+            ZKA_HASH_COMPRESS => HashOp::Compress {
+                arity: param as usize,
+            },
+            v => {
+                return Err(fail(
+                    ZKA_ERR_UNKNOWN_ID,
+                    format!("unknown hash operation {v}"),
+                ))
+            }
+        };
+        // SAFETY: by the caller's contract.
+        let inp = unsafe { elems(input, input_count, field, "input") }?;
+        // SAFETY: by the caller's contract.
+        let out = unsafe { elems_mut(output, output_count, field, "output") }?;
+        // Inputs are const: recode a copy when they are not in storage form.
+        let mut converted;
+        let inp: &[u8] = if Form::from(enc) == storage_form(field) || inp.is_empty() {
+            inp
+        } else {
+            converted = inp.to_vec();
+            recode(field, &mut converted, enc.into(), Form::Storage)?;
+            &converted
+        };
+        if op == HashOp::Permute {
+            recode(field, out, enc.into(), Form::Storage)?;
+        }
+        let r = s.rt.hash_raw(id, op, inp, out);
+        if r.is_ok() || op == HashOp::Permute {
+            recode(field, out, Form::Storage, enc.into())?;
+        }
+        report_out(report, &r?)
+    })
+}
+
+/// The storage form of a field, as a `Form`.
+fn storage_form(field: FieldId) -> Form {
+    if field == FieldId::Goldilocks {
+        Form::Canonical
+    } else {
+        Form::Montgomery
+    }
+}
+
+/// Builds a Merkle tree over `leaf_count` leaf elements (`n·digest`, `n` a power of
+/// `arity`) and writes, into `out`, either only the root (`out_count` = digest) or every
+/// layer above the leaves, lowest first, root last (`out_count` = digest·(n/arity + … + 1)).
+/// Encodings as in `zka_hash`. Returns `ZKA_OK`, `ZKA_ERR_NULL_POINTER`,
+/// `ZKA_ERR_UNKNOWN_ID`, `ZKA_ERR_LENGTH_MISMATCH` (leaves not a whole tree, or `out_count`
+/// neither size), `ZKA_ERR_INVALID_ARGUMENT` (arity), `ZKA_ERR_NOT_REDUCED`,
+/// `ZKA_ERR_UNSUPPORTED`, `ZKA_ERR_BACKEND`. Thread-safe.
+///
+/// # Safety
+/// `rt` is live; `leaves` readable for `leaf_count` elements; `out` writable for
+/// `out_count` elements.
+#[no_mangle]
+pub unsafe extern "C" fn zka_merkle_tree(
+    rt: *const zka_runtime,
+    instance: u32,
+    arity: u32,
+    encoding: u32,
+    leaves: *const c_void,
+    leaf_count: usize,
+    out: *mut c_void,
+    out_count: usize,
+) -> i32 {
+    let shared = shared_of(rt);
+    guard(shared, || {
+        let s = shared.ok_or_else(|| fail(ZKA_ERR_NULL_POINTER, "argument `rt` is NULL"))?;
+        let id = hash_id(instance)?;
+        let enc = self::encoding(encoding, "merkle")?;
+        let field = id.info().field;
+        // SAFETY: by the caller's contract.
+        let leaves = unsafe { elems(leaves, leaf_count, field, "leaves") }?;
+        // SAFETY: by the caller's contract.
+        let out = unsafe { elems_mut(out, out_count, field, "out") }?;
+        let mut storage = leaves.to_vec();
+        recode(field, &mut storage, enc.into(), Form::Storage)?;
+        with_hash_field!(field, |F| {
+            let leaves: &[F] = if storage.is_empty() {
+                &[]
+            } else {
+                bytemuck::cast_slice(&storage)
+            };
+            let tree = s.rt.merkle_tree::<F>(id, arity as usize, leaves)?;
+            let above: Vec<&F> = tree.layers()[1..].iter().flatten().collect();
+            let root = tree.root();
+            let dst: &mut [F] = if out.is_empty() {
+                &mut []
+            } else {
+                bytemuck::cast_slice_mut(out)
+            };
+            if dst.len() == root.len() {
+                dst.copy_from_slice(root);
+            } else if dst.len() == above.len() {
+                for (d, x) in dst.iter_mut().zip(above) {
+                    *d = *x;
+                }
+            } else {
+                return Err(fail(
+                    ZKA_ERR_LENGTH_MISMATCH,
+                    format!(
+                        "out holds {} elements: the root needs {}, all layers {}",
+                        dst.len(),
+                        root.len(),
+                        above.len()
+                    ),
+                ));
+            }
+            Ok::<(), Fail>(())
+        })?;
+        recode(field, out, Form::Storage, enc.into())
+    })
+}
+
+/// Checks a Merkle path: recomputes the root from `leaf` (digest elements) and the
+/// `sibling_count` sibling elements (from the leaves up, `arity − 1` siblings per level in
+/// child order) for leaf `index`, and writes 1 to `*valid` when it equals `root`, else 0.
+/// Encodings as in `zka_hash`. Returns `ZKA_OK` (whatever the verdict),
+/// `ZKA_ERR_NULL_POINTER`, `ZKA_ERR_UNKNOWN_ID`, `ZKA_ERR_LENGTH_MISMATCH`,
+/// `ZKA_ERR_INVALID_ARGUMENT`, `ZKA_ERR_NOT_REDUCED`. Thread-safe.
+///
+/// # Safety
+/// `rt` is live; `leaf` and `root` readable for a digest; `siblings` readable for
+/// `sibling_count` elements; `valid` writable.
+#[no_mangle]
+pub unsafe extern "C" fn zka_merkle_verify(
+    rt: *const zka_runtime,
+    instance: u32,
+    arity: u32,
+    encoding: u32,
+    leaf: *const c_void,
+    index: usize,
+    siblings: *const c_void,
+    sibling_count: usize,
+    root: *const c_void,
+    valid: *mut u32,
+) -> i32 {
+    let shared = shared_of(rt);
+    guard(shared, || {
+        let id = hash_id(instance)?;
+        let enc = self::encoding(encoding, "merkle")?;
+        let info = id.info();
+        let (field, d) = (info.field, info.digest);
+        // SAFETY: by the caller's contract (all three).
+        let (leaf, sib, root) = unsafe {
+            (
+                elems(leaf, d, field, "leaf")?,
+                elems(siblings, sibling_count, field, "siblings")?,
+                elems(root, d, field, "root")?,
+            )
+        };
+        // SAFETY: by the caller's contract.
+        let valid = unsafe { arg_mut(valid, "valid") }?;
+        let mut bufs = [leaf.to_vec(), sib.to_vec(), root.to_vec()];
+        for b in bufs.iter_mut() {
+            recode(field, b, enc.into(), Form::Storage)?;
+        }
+        let [leaf, sib, root] = &bufs;
+        let ok = with_hash_field!(field, |F| {
+            let cast = |b: &Vec<u8>| -> Vec<F> {
+                b.chunks_exact(size_of::<F>())
+                    .map(bytemuck::pod_read_unaligned)
+                    .collect()
+            };
+            let path = zk::MerklePath {
+                index,
+                siblings: cast(sib),
+            };
+            zk::verify_path::<F>(id, arity as usize, &cast(leaf), &path, &cast(root))?
+        });
+        *valid = ok as u32;
+        Ok(())
     })
 }
 

@@ -123,7 +123,7 @@ impl Runtime {
         let info = id.info();
         let elem = info.field.element_bytes();
         for (what, len) in [("input", input.len()), ("output", output.len())] {
-            if len % elem != 0 {
+            if !len.is_multiple_of(elem) {
                 return Err(Error::BadLayout(format!(
                     "hash {what} of {len} bytes is not a whole number of {} elements",
                     info.field
@@ -164,7 +164,7 @@ impl Runtime {
         let info = id.info();
         info.check_arity(arity)?;
         let d = info.digest;
-        if leaves.len() % d != 0 {
+        if !leaves.len().is_multiple_of(d) {
             return Err(HashError::Length {
                 what: "Merkle leaves (a multiple of the digest)",
                 expected: leaves.len().div_ceil(d) * d,

@@ -43,7 +43,7 @@ impl Runtime {
         if cfg.batch == 0 {
             return Err(Error::EmptyBatch);
         }
-        if data.len() % cfg.batch != 0 || data.is_empty() {
+        if !data.len().is_multiple_of(cfg.batch) || data.is_empty() {
             return Err(Error::BatchShape {
                 len: data.len(),
                 n: data.len() / cfg.batch,
@@ -134,7 +134,7 @@ impl RawNttDomain {
         }
         let elem = field.element_bytes();
         let len = bytes.len() / elem;
-        if bytes.len() % elem != 0 || Some(len) != n.checked_mul(cfg.batch) {
+        if !bytes.len().is_multiple_of(elem) || Some(len) != n.checked_mul(cfg.batch) {
             return Err(Error::BatchShape {
                 len,
                 n,
@@ -228,7 +228,7 @@ impl<F: TwoAdicField> NttDomain<F> {
 
     fn simple(&self, data: &mut [F], direction: NttDirection, coset: Option<F>) -> Result<()> {
         let n = self.size();
-        if data.is_empty() || data.len() % n != 0 {
+        if data.is_empty() || !data.len().is_multiple_of(n) {
             return Err(Error::BatchShape {
                 len: data.len(),
                 n,

@@ -13,6 +13,9 @@
 
 static int passed = 0, failed = 0;
 
+/* circomlib poseidon([1, 2]) = 7853200120776062878684798364095072458815029376092732009249414926327459813530 */
+#define CIRCOM_1_2_HEX "115cc0f5e7d690413df64c6b9662e9cf2a3617f2743245519e19607a4417189a"
+
 #define CHECK(cond, ...)                                                   \
     do {                                                                   \
         if (cond) {                                                        \
@@ -441,6 +444,68 @@ static void test_conversions(zka_runtime *rt) {
     CHECK(bb[0] == 1 && bb[1] == 2, "BabyBear round trip");
 }
 
+static void test_hashing(zka_runtime *rt) {
+    uint32_t circom3 = 0, horizen = 0, bb16 = 0;
+    EXPECT_STATUS(rt, zka_hash_find("poseidon-circom-bn254-t3", &circom3), ZKA_OK);
+    EXPECT_STATUS(rt, zka_hash_find("poseidon2_horizen_bn254_3", &horizen), ZKA_OK);
+    EXPECT_STATUS(rt, zka_hash_find("poseidon2-plonky3-babybear-t16", &bb16), ZKA_OK);
+    EXPECT_STATUS(rt, zka_hash_find("poseidon9-nobody", &bb16), ZKA_ERR_UNKNOWN_ID);
+    EXPECT_STATUS(rt, zka_hash_find(NULL, &bb16), ZKA_ERR_NULL_POINTER);
+    EXPECT_STATUS(rt, zka_hash_find("poseidon2-plonky3-babybear-t16", &bb16), ZKA_OK);
+    zka_hash_info hi = ZKA_HASH_INFO_INIT;
+    EXPECT_STATUS(rt, zka_hash_get_info(bb16, &hi), ZKA_OK);
+    CHECK(hi.width == 16 && hi.digest == 8 && hi.rate == 8 && hi.field == ZKA_FIELD_BABYBEAR &&
+              hi.family == ZKA_HASH_FAMILY_POSEIDON2_PLONKY3 && hi.merkle_arities == (1u << 2) &&
+              strcmp(hi.name, "poseidon2-plonky3-babybear-t16") == 0,
+          "BabyBear t16 info");
+    EXPECT_STATUS(rt, zka_hash_get_info(12345, &hi), ZKA_ERR_UNKNOWN_ID);
+
+    /* circomlib poseidon([1, 2]), canonical in and out. */
+    uint64_t in[2][4] = {{1, 0, 0, 0}, {2, 0, 0, 0}}, out[4] = {0};
+    EXPECT_STATUS(rt, zka_hash(rt, circom3, ZKA_HASH_MESSAGES, 2, ZKA_ENCODING_CANONICAL, in, 2, out, 1, NULL), ZKA_OK);
+    char hex[80];
+    snprintf(hex, sizeof hex, "%016llx%016llx%016llx%016llx", (unsigned long long)out[3],
+             (unsigned long long)out[2], (unsigned long long)out[1], (unsigned long long)out[0]);
+    CHECK(strcmp(hex, CIRCOM_1_2_HEX) == 0, "circomlib poseidon([1,2]) = %s", hex);
+    EXPECT_STATUS(rt, zka_hash(rt, circom3, ZKA_HASH_MESSAGES, 3, ZKA_ENCODING_CANONICAL, in, 3, out, 1, NULL), ZKA_ERR_LENGTH_MISMATCH);
+    EXPECT_STATUS(rt, zka_hash(rt, circom3, ZKA_HASH_MESSAGES, 2, ZKA_ENCODING_CANONICAL, in, 2, out, 2, NULL), ZKA_ERR_LENGTH_MISMATCH);
+    EXPECT_STATUS(rt, zka_hash(rt, circom3, 9, 2, ZKA_ENCODING_CANONICAL, in, 2, out, 1, NULL), ZKA_ERR_UNKNOWN_ID);
+    EXPECT_STATUS(rt, zka_hash(rt, 999, ZKA_HASH_MESSAGES, 2, ZKA_ENCODING_CANONICAL, in, 2, out, 1, NULL), ZKA_ERR_UNKNOWN_ID);
+    EXPECT_STATUS(rt, zka_hash(rt, circom3, ZKA_HASH_MESSAGES, 2, ZKA_ENCODING_CANONICAL, NULL, 2, out, 1, NULL), ZKA_ERR_NULL_POINTER);
+    uint64_t big[2][4] = {{0x43e1f593f0000001ULL, 0x2833e84879b97091ULL, 0xb85045b68181585dULL, 0x30644e72e131a029ULL}, {1, 0, 0, 0}};
+    EXPECT_STATUS(rt, zka_hash(rt, circom3, ZKA_HASH_MESSAGES, 2, ZKA_ENCODING_CANONICAL, big, 2, out, 1, NULL), ZKA_ERR_NOT_REDUCED);
+
+    /* HorizenLabs Poseidon2 BN254 t=3 permutation of [0, 1, 2]: first word 0x0bb61d24…. */
+    uint64_t st[3][4] = {{0, 0, 0, 0}, {1, 0, 0, 0}, {2, 0, 0, 0}};
+    EXPECT_STATUS(rt, zka_hash(rt, horizen, ZKA_HASH_PERMUTE, 0, ZKA_ENCODING_CANONICAL, NULL, 0, st, 3, NULL), ZKA_OK);
+    snprintf(hex, sizeof hex, "%016llx%016llx%016llx%016llx", (unsigned long long)st[0][3],
+             (unsigned long long)st[0][2], (unsigned long long)st[0][1], (unsigned long long)st[0][0]);
+    CHECK(strcmp(hex, "0bb61d24daca55eebcb1929a82650f328134334da98ea4f847f760054f4a3033") == 0,
+          "HorizenLabs Poseidon2 BN254 t3 known answer: %s", hex);
+
+    /* Merkle tree over 4 BabyBear digests: the root from all layers equals the root alone,
+     * a path verifies, a tampered one does not. */
+    uint32_t leaves[4 * 8], layers[(2 + 1) * 8], root[8];
+    for (int i = 0; i < 32; i++) leaves[i] = (uint32_t)(i * 7 + 1);
+    EXPECT_STATUS(rt, zka_merkle_tree(rt, bb16, 2, ZKA_ENCODING_CANONICAL, leaves, 32, layers, 24), ZKA_OK);
+    EXPECT_STATUS(rt, zka_merkle_tree(rt, bb16, 2, ZKA_ENCODING_CANONICAL, leaves, 32, root, 8), ZKA_OK);
+    CHECK(memcmp(root, layers + 16, sizeof root) == 0, "root equals the last layer");
+    uint32_t sib[16], valid = 7;
+    memcpy(sib, leaves + 8, 8 * sizeof(uint32_t));      /* sibling of leaf 0 */
+    memcpy(sib + 8, layers + 8, 8 * sizeof(uint32_t));  /* sibling of node 0 at level 1 */
+    EXPECT_STATUS(rt, zka_merkle_verify(rt, bb16, 2, ZKA_ENCODING_CANONICAL, leaves, 0, sib, 16, root, &valid), ZKA_OK);
+    CHECK(valid == 1, "path verifies");
+    sib[3] ^= 1;
+    EXPECT_STATUS(rt, zka_merkle_verify(rt, bb16, 2, ZKA_ENCODING_CANONICAL, leaves, 0, sib, 16, root, &valid), ZKA_OK);
+    CHECK(valid == 0, "tampered path rejected");
+    EXPECT_STATUS(rt, zka_merkle_tree(rt, bb16, 4, ZKA_ENCODING_CANONICAL, leaves, 32, root, 8), ZKA_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(rt, zka_merkle_tree(rt, bb16, 2, ZKA_ENCODING_CANONICAL, leaves, 24, root, 8), ZKA_ERR_LENGTH_MISMATCH);
+    EXPECT_STATUS(rt, zka_merkle_tree(rt, bb16, 2, ZKA_ENCODING_CANONICAL, leaves, 0, root, 8), ZKA_ERR_LENGTH_MISMATCH);
+    EXPECT_STATUS(rt, zka_merkle_tree(rt, bb16, 2, ZKA_ENCODING_CANONICAL, leaves, 32, root, 5), ZKA_ERR_LENGTH_MISMATCH);
+    leaves[9] = 2013265921u;
+    EXPECT_STATUS(rt, zka_merkle_tree(rt, bb16, 2, ZKA_ENCODING_CANONICAL, leaves, 32, root, 8), ZKA_ERR_NOT_REDUCED);
+}
+
 struct worker { zka_runtime *rt; int ok; };
 
 static void *worker_main(void *arg) {
@@ -490,6 +555,7 @@ int main(int argc, char **argv) {
     test_msm_errors(rt);
     test_ntt(rt);
     test_conversions(rt);
+    test_hashing(rt);
     test_threads(rt);
     test_runtime_and_devices();
     zka_runtime_destroy(rt);
