@@ -533,6 +533,33 @@ fn guard(shared: Option<&Shared>, f: impl FnOnce() -> R) -> i32 {
     failure.code
 }
 
+/// Releases a handle made by `Box::into_raw` (NULL is accepted).
+///
+/// # Safety
+/// `p` is NULL or came from `Box::into_raw` and is not used by anyone else.
+unsafe fn destroy<T>(p: *mut T) -> i32 {
+    guard(None, || {
+        if !p.is_null() {
+            // SAFETY: by the caller's contract.
+            drop(unsafe { Box::from_raw(p) });
+        }
+        Ok(())
+    })
+}
+
+/// Device `index` of the runtime, or an out-of-range failure.
+fn device(s: &Shared, index: usize) -> R<&zk::Device> {
+    s.rt.devices().get(index).ok_or_else(|| {
+        fail(
+            ZKA_ERR_INVALID_ARGUMENT,
+            format!(
+                "device index {index} out of range (have {})",
+                s.rt.devices().len()
+            ),
+        )
+    })
+}
+
 /// `&*p`, or a NULL-pointer failure naming the argument.
 ///
 /// # Safety
@@ -759,13 +786,8 @@ pub unsafe extern "C" fn zka_runtime_create(
 /// `rt` is NULL or a pointer from `zka_runtime_create` not yet destroyed.
 #[no_mangle]
 pub unsafe extern "C" fn zka_runtime_destroy(rt: *mut zka_runtime) -> i32 {
-    guard(None, || {
-        if !rt.is_null() {
-            // SAFETY: by the caller's contract, `rt` came from `Box::into_raw`.
-            drop(unsafe { Box::from_raw(rt) });
-        }
-        Ok(())
-    })
+    // SAFETY: forwarded contract (NULL or a pointer from `Box::into_raw`, not in use).
+    unsafe { destroy(rt) }
 }
 
 /// Copies the message of the runtime's most recent failure (empty if none) into `buf`
@@ -864,15 +886,7 @@ pub unsafe extern "C" fn zka_device_get_info(
         // SAFETY: by the caller's contract.
         let out = unsafe { arg_mut(info, "info") }?;
         check_size(out.struct_size, size_of::<zka_device_info>(), "info")?;
-        let d = s.rt.devices().get(index).ok_or_else(|| {
-            fail(
-                ZKA_ERR_INVALID_ARGUMENT,
-                format!(
-                    "device index {index} out of range (have {})",
-                    s.rt.devices().len()
-                ),
-            )
-        })?;
+        let d = device(s, index)?;
         out.index = d.index as u32;
         out.kind = kind_code(d.info.kind);
         out.simulated = d.info.simulated as u32;
@@ -907,12 +921,7 @@ pub unsafe extern "C" fn zka_device_supports_msm(
         // SAFETY: by the caller's contract.
         let out = unsafe { arg_mut(supported, "supported") }?;
         let id = curve_group(curve, group)?;
-        let d = s.rt.devices().get(index).ok_or_else(|| {
-            fail(
-                ZKA_ERR_INVALID_ARGUMENT,
-                format!("device index {index} out of range"),
-            )
-        })?;
+        let d = device(s, index)?;
         *out = d.capabilities.supports_msm(id, count) as u32;
         Ok(())
     })
@@ -938,12 +947,7 @@ pub unsafe extern "C" fn zka_device_supports_ntt(
         // SAFETY: by the caller's contract.
         let out = unsafe { arg_mut(supported, "supported") }?;
         let f = field_id(field)?;
-        let d = s.rt.devices().get(index).ok_or_else(|| {
-            fail(
-                ZKA_ERR_INVALID_ARGUMENT,
-                format!("device index {index} out of range"),
-            )
-        })?;
+        let d = device(s, index)?;
         *out = d.capabilities.supports_ntt(f, log_n) as u32;
         Ok(())
     })
@@ -1259,13 +1263,8 @@ pub unsafe extern "C" fn zka_msm_bases_msm(
 /// `bases` is NULL or a live handle not used concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn zka_msm_bases_destroy(bases: *mut zka_msm_bases) -> i32 {
-    guard(None, || {
-        if !bases.is_null() {
-            // SAFETY: by the caller's contract, `bases` came from `Box::into_raw`.
-            drop(unsafe { Box::from_raw(bases) });
-        }
-        Ok(())
-    })
+    // SAFETY: forwarded contract (NULL or a pointer from `Box::into_raw`, not in use).
+    unsafe { destroy(bases) }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1508,13 +1507,8 @@ pub unsafe extern "C" fn zka_ntt(
 /// `domain` is NULL or a live domain not used concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn zka_ntt_domain_destroy(domain: *mut zka_ntt_domain) -> i32 {
-    guard(None, || {
-        if !domain.is_null() {
-            // SAFETY: by the caller's contract, `domain` came from `Box::into_raw`.
-            drop(unsafe { Box::from_raw(domain) });
-        }
-        Ok(())
-    })
+    // SAFETY: forwarded contract (NULL or a pointer from `Box::into_raw`, not in use).
+    unsafe { destroy(domain) }
 }
 
 // ---------------------------------------------------------------------------------------------
