@@ -1,6 +1,13 @@
 //! `zkaccel bench`: a quick, honest suite. Every backend and every peer library runs the same
 //! inputs in the same process; results are checked equal before a time is reported; times are
 //! medians over repetitions after a warm-up, with min and max.
+//!
+//! Hashing rows (`--ops hash`) run each case twice: on every thread (the runtime's backends
+//! as they are, the peer under rayon over the inputs) and on one thread (the CPU backend built
+//! with `cpu_threads(1)`, the peer inside a one-thread rayon pool), labelled `… NT (all)` and
+//! `… 1T`. Peers: light-poseidon 0.4 for circomlib Poseidon, Plonky3 0.8's default Poseidon2
+//! BabyBear permutation (with its packed-field path, whatever `Packing` it was compiled with)
+//! for Poseidon2 and for a Merkle tree built with that permutation layer by layer.
 
 use anyhow::{bail, Context, Result};
 use ark_ec::short_weierstrass as sw;
@@ -10,11 +17,14 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::time::Instant;
-use zkaccel::curves::{Bls12_381G1, Bn254G1};
+use zkaccel::curves::{Bls12_381G1, Bn254Fr, Bn254G1};
 use zkaccel::{
-    Affine, ArkCurve, ArkField, BabyBear, CurveGroup, DeviceKind, Goldilocks, NttConfig,
-    NttOrder, Policy, PrimeField, Projective, Runtime, TwoAdicField,
+    Affine, ArkCurve, ArkField, BabyBear, CurveGroup, DeviceKind, Field, Goldilocks, HashId,
+    NttConfig, NttOrder, Policy, PrimeField, Projective, Runtime, TwoAdicField,
 };
+
+/// The operations `--ops` accepts.
+const OPS: [&str; 3] = ["msm", "ntt", "hash"];
 
 /// Options of `zkaccel bench`.
 #[derive(Args, Debug)]
@@ -22,8 +32,8 @@ pub struct BenchArgs {
     /// Backends to run (cpu, opencl, cuda, fpga); default: every one present.
     #[arg(long, value_delimiter = ',')]
     backend: Vec<DeviceKind>,
-    /// Operations to run.
-    #[arg(long, value_delimiter = ',', default_value = "msm,ntt")]
+    /// Operations to run (msm, ntt, hash).
+    #[arg(long, value_delimiter = ',', default_value = "msm,ntt,hash")]
     ops: Vec<String>,
     /// MSM sizes as log2.
     #[arg(long, value_delimiter = ',', default_value = "12,14,16")]
@@ -31,13 +41,23 @@ pub struct BenchArgs {
     /// NTT sizes as log2.
     #[arg(long, value_delimiter = ',', default_value = "14,16,18")]
     ntt_sizes: Vec<u32>,
+    /// circomlib Poseidon (BN254, t = 3, two inputs) batch sizes as log2 of the message count.
+    #[arg(long, value_delimiter = ',', default_value = "14")]
+    poseidon_sizes: Vec<u32>,
+    /// Poseidon2 (Plonky3 BabyBear, width 16) batch sizes as log2 of the permutation count.
+    #[arg(long, value_delimiter = ',', default_value = "16")]
+    poseidon2_sizes: Vec<u32>,
+    /// Merkle tree sizes (Poseidon2 Plonky3 BabyBear width 16, arity 2) as log2 of the leaf
+    /// count.
+    #[arg(long, value_delimiter = ',', default_value = "20")]
+    merkle_sizes: Vec<u32>,
     /// Timed repetitions per measurement (after one warm-up run).
     #[arg(long, default_value_t = 5)]
     reps: usize,
     /// Worker threads for every library (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
-    /// Skip the peer libraries (arkworks, Plonky3).
+    /// Skip the peer libraries (arkworks, Plonky3, light-poseidon).
     #[arg(long)]
     no_peers: bool,
     /// Print JSON (schema `zkaccel-bench/1`) instead of a table.
@@ -59,7 +79,8 @@ struct Entry {
     runner: String,
     device: String,
     timing: Timing,
-    /// Millions of points (MSM) or elements (NTT) per second.
+    /// Millions of points (MSM), elements (NTT), hashes or permutations (hashing) or leaves
+    /// (Merkle trees) per second.
     throughput_m_per_s: f64,
     /// Result equal to the first runner's (ours on the first backend).
     verified: bool,
@@ -70,6 +91,8 @@ struct CaseResult {
     op: String,
     target: String,
     log_n: u32,
+    /// Worker threads every runner had (1 for the single-thread hashing rows).
+    threads: usize,
     note: String,
     entries: Vec<Entry>,
     /// Peer median / our best median: > 1 means zkaccel is faster.
@@ -108,6 +131,11 @@ fn rng() -> impl FnMut() -> u64 {
 
 struct Ctx {
     runtimes: Vec<(DeviceKind, String, Runtime)>,
+    /// The CPU backend on one thread (`cpu_threads(1)`), when the CPU is benchmarked and
+    /// hashing is asked for.
+    single: Option<(String, Runtime)>,
+    /// A one-thread pool for the peers' single-thread rows.
+    one_pool: Option<rayon::ThreadPool>,
     reps: usize,
     peers: bool,
     bar: ProgressBar,
@@ -119,6 +147,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
             .num_threads(t)
             .build_global()
             .context("setting the thread count")?;
+    }
+    for op in &args.ops {
+        if !OPS.contains(&op.as_str()) {
+            bail!(
+                "unknown operation '{op}' in --ops (expected {})",
+                OPS.join(", ")
+            );
+        }
     }
     let probe = Runtime::new()?;
     let mut kinds: Vec<DeviceKind> = Vec::new();
@@ -155,20 +191,56 @@ pub fn run(args: BenchArgs) -> Result<()> {
 
     let msm = args.ops.iter().any(|o| o == "msm");
     let ntt = args.ops.iter().any(|o| o == "ntt");
-    let mut plan: Vec<(&str, &str, u32)> = Vec::new();
+    let hash = args.ops.iter().any(|o| o == "hash");
+    let (single, one_pool) = match runtimes.iter().find(|(k, _, _)| *k == DeviceKind::Cpu) {
+        Some((_, name, _)) if hash => {
+            let rt = Runtime::builder()
+                .policy(Policy::Only(DeviceKind::Cpu))
+                .cpu_threads(1)
+                .build()?;
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .context("building the one-thread pool")?;
+            (Some((name.clone(), rt)), Some(pool))
+        }
+        _ => (None, None),
+    };
+    let mut plan: Vec<(&str, &str, u32, Threads)> = Vec::new();
+    let all = Threads::All;
     if msm {
         for &s in &args.msm_sizes {
-            plan.push(("msm", "bn254-g1", s));
+            plan.push(("msm", "bn254-g1", s, all));
         }
         for &s in &args.msm_sizes {
-            plan.push(("msm", "bls12-381-g1", s));
+            plan.push(("msm", "bls12-381-g1", s, all));
         }
     }
     if ntt {
         for f in ["bn254-fr", "bls12-381-fr", "goldilocks", "babybear"] {
             for &s in &args.ntt_sizes {
-                plan.push(("ntt", f, s));
+                plan.push(("ntt", f, s, all));
             }
+        }
+    }
+    if hash {
+        let both: &[Threads] = if single.is_some() {
+            &[Threads::One, Threads::All]
+        } else {
+            &[Threads::All]
+        };
+        for &s in &args.poseidon_sizes {
+            for &t in both {
+                plan.push(("hash", HashId::PoseidonCircomT3.name(), s, t));
+            }
+        }
+        for &s in &args.poseidon2_sizes {
+            for &t in both {
+                plan.push(("hash", HashId::Poseidon2Plonky3BabyBearT16.name(), s, t));
+            }
+        }
+        for &s in &args.merkle_sizes {
+            plan.push(("hash", "merkle", s, all));
         }
     }
     let bar = if args.json || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
@@ -182,28 +254,38 @@ pub fn run(args: BenchArgs) -> Result<()> {
     );
     let ctx = Ctx {
         runtimes,
+        single,
+        one_pool,
         reps: args.reps,
         peers: !args.no_peers,
         bar,
     };
     let mut results = Vec::new();
-    for (op, target, log_n) in plan {
-        ctx.bar.set_message(format!("{op} {target} 2^{log_n}"));
+    for (op, target, log_n, threads) in plan {
+        ctx.bar
+            .set_message(format!("{op} {target} {} 2^{log_n}", threads.label()));
         let r = match (op, target) {
             ("msm", "bn254-g1") => bench_msm::<Bn254G1>(&ctx, log_n)?,
             ("msm", "bls12-381-g1") => bench_msm::<Bls12_381G1>(&ctx, log_n)?,
             ("ntt", "bn254-fr") => bench_ntt_ark::<zkaccel::curves::Bn254Fr>(&ctx, log_n)?,
             ("ntt", "bls12-381-fr") => bench_ntt_ark::<zkaccel::curves::Bls12_381Fr>(&ctx, log_n)?,
-            ("ntt", "goldilocks") => bench_ntt_p3::<Goldilocks, p3_goldilocks::Goldilocks>(
-                &ctx,
-                log_n,
-                |x| p3_goldilocks::Goldilocks::new(x.value()),
-            )?,
-            ("ntt", "babybear") => bench_ntt_p3::<BabyBear, p3_baby_bear::BabyBear>(
-                &ctx,
-                log_n,
-                |x| p3_baby_bear::BabyBear::new(x.value()),
-            )?,
+            ("ntt", "goldilocks") => {
+                bench_ntt_p3::<Goldilocks, p3_goldilocks::Goldilocks>(&ctx, log_n, |x| {
+                    p3_goldilocks::Goldilocks::new(x.value())
+                })?
+            }
+            ("ntt", "babybear") => {
+                bench_ntt_p3::<BabyBear, p3_baby_bear::BabyBear>(&ctx, log_n, |x| {
+                    p3_baby_bear::BabyBear::new(x.value())
+                })?
+            }
+            ("hash", "merkle") => bench_merkle(&ctx, log_n)?,
+            ("hash", t) if t == HashId::PoseidonCircomT3.name() => {
+                bench_poseidon_circom(&ctx, log_n, threads)?
+            }
+            ("hash", t) if t == HashId::Poseidon2Plonky3BabyBearT16.name() => {
+                bench_poseidon2_babybear(&ctx, log_n, threads)?
+            }
             _ => unreachable!(),
         };
         results.push(r);
@@ -224,7 +306,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
     } else {
         print_table(&probe, &results);
     }
-    if results.iter().any(|r| r.entries.iter().any(|e| !e.verified)) {
+    if results
+        .iter()
+        .any(|r| r.entries.iter().any(|e| !e.verified))
+    {
         bail!("some results disagreed with the reference (marked MISMATCH above)");
     }
     Ok(())
@@ -272,6 +357,7 @@ fn finish(
         op: op.into(),
         target: target.into(),
         log_n,
+        threads: rayon::current_num_threads(),
         note: note.into(),
         speedup_vs_peer: best_peer.is_finite().then(|| best_peer / best_ours),
         entries,
@@ -315,8 +401,7 @@ where
         let ab: Vec<_> = bases.iter().map(C::affine_to_ark).collect();
         let asc: Vec<_> = scalars.iter().map(|s| s.to_ark()).collect();
         let (t, r) = time(ctx.reps, || {
-            <sw::Projective<C::Config> as VariableBaseMSM>::msm(&ab, &asc)
-                .expect("equal lengths")
+            <sw::Projective<C::Config> as VariableBaseMSM>::msm(&ab, &asc).expect("equal lengths")
         });
         let ok = reference.is_none_or(|p| C::projective_to_ark(&p) == r);
         entries.push(entry("arkworks 0.5".into(), "cpu".into(), t, n, ok));
@@ -373,7 +458,13 @@ where
         let ok = reference
             .as_ref()
             .is_none_or(|r| r.iter().zip(&data).all(|(a, b)| a.to_ark() == *b));
-        entries.push(entry("ark-poly 0.5".into(), "cpu".into(), summarize(t_all), n, ok));
+        entries.push(entry(
+            "ark-poly 0.5".into(),
+            "cpu".into(),
+            summarize(t_all),
+            n,
+            ok,
+        ));
     }
     Ok(finish(
         "ntt",
@@ -413,7 +504,13 @@ where
             t_all.push(s.elapsed().as_secs_f64() * 1e3);
         }
         let ok = reference.get_or_insert_with(|| data.clone()) == &data;
-        entries.push(entry(format!("zkaccel:{kind}"), name.clone(), summarize(t_all), n, ok));
+        entries.push(entry(
+            format!("zkaccel:{kind}"),
+            name.clone(),
+            summarize(t_all),
+            n,
+            ok,
+        ));
     }
     let ours = entries.len();
     if ctx.peers {
@@ -437,7 +534,13 @@ where
                 to_p3(r[j]) == natural[i]
             })
         });
-        entries.push(entry("Plonky3 0.8 Radix2DitParallel".into(), "cpu".into(), summarize(t_all), n, ok));
+        entries.push(entry(
+            "Plonky3 0.8 Radix2DitParallel".into(),
+            "cpu".into(),
+            summarize(t_all),
+            n,
+            ok,
+        ));
     }
     Ok(finish(
         "ntt",
@@ -460,7 +563,9 @@ fn summarize(mut t: Vec<f64>) -> Timing {
 }
 
 fn print_table(rt: &Runtime, results: &[CaseResult]) {
-    println!("zkaccel bench — every runner on the same inputs in this process; results checked equal");
+    println!(
+        "zkaccel bench — every runner on the same inputs in this process; results checked equal"
+    );
     for d in rt.devices() {
         println!(
             "device {}: {} [{}]{}  {}",
@@ -473,15 +578,28 @@ fn print_table(rt: &Runtime, results: &[CaseResult]) {
     }
     println!("threads: {}", rayon::current_num_threads());
     println!();
+    let tw = results
+        .iter()
+        .map(|r| r.target.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(13);
+    let rw = results
+        .iter()
+        .flat_map(|r| &r.entries)
+        .map(|e| e.runner.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(30);
     println!(
-        "{:<4} {:<13} {:>5}  {:<30} {:>10} {:>10} {:>10} {:>10}  {}",
-        "op", "target", "size", "runner", "median ms", "min ms", "max ms", "M/s", "check"
+        "{:<4} {:<tw$} {:>5}  {:<rw$} {:>10} {:>10} {:>10} {:>10}  check",
+        "op", "target", "size", "runner", "median ms", "min ms", "max ms", "M/s"
     );
     for r in results {
         for e in &r.entries {
             let spread = e.timing.max_ms > 1.5 * e.timing.min_ms;
             println!(
-                "{:<4} {:<13} {:>5}  {:<30} {:>10.3} {:>10.3} {:>10.3} {:>10.2}  {}{}",
+                "{:<4} {:<tw$} {:>5}  {:<rw$} {:>10.3} {:>10.3} {:>10.3} {:>10.2}  {}{}",
                 r.op,
                 r.target,
                 format!("2^{}", r.log_n),
@@ -496,10 +614,347 @@ fn print_table(rt: &Runtime, results: &[CaseResult]) {
         }
         if let Some(s) = r.speedup_vs_peer {
             println!(
-                "{:<4} {:<13} {:>5}  {:<30} {:>10}",
-                "", "", "", "→ zkaccel speed-up vs peer", format!("{s:.2}×")
+                "{:<4} {:<tw$} {:>5}  {:<rw$} {:>10}",
+                "",
+                "",
+                "",
+                "→ zkaccel speed-up vs peer",
+                format!("{s:.2}×")
             );
+        }
+        if r.op == "hash" {
+            println!("{:<4} {:<tw$} {:>5}  ↳ {}", "", "", "", r.note);
         }
     }
 }
 
+/// Which threads a hashing case runs on.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Threads {
+    /// Every worker thread (the global rayon pool; `--threads` or all cores).
+    All,
+    /// One thread: the CPU backend built with `cpu_threads(1)`, peers in a one-thread pool.
+    One,
+}
+
+impl Threads {
+    fn count(self) -> usize {
+        match self {
+            Threads::All => rayon::current_num_threads(),
+            Threads::One => 1,
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            Threads::All => format!("{}T (all)", rayon::current_num_threads()),
+            Threads::One => "1T".into(),
+        }
+    }
+}
+
+impl Ctx {
+    /// Our runners for a hashing case: every backend on all threads, or the CPU backend
+    /// alone on one thread.
+    fn ours(&self, threads: Threads) -> Vec<(String, String, &Runtime)> {
+        match threads {
+            Threads::All => self
+                .runtimes
+                .iter()
+                .map(|(k, name, rt)| (format!("zkaccel:{k}"), name.clone(), rt))
+                .collect(),
+            Threads::One => self
+                .single
+                .iter()
+                .map(|(name, rt)| ("zkaccel:cpu 1T".to_string(), name.clone(), rt))
+                .collect(),
+        }
+    }
+
+    /// Runs a peer on the case's threads (inside the one-thread pool for `One`).
+    fn peer<R: Send>(&self, threads: Threads, f: impl FnOnce() -> R + Send) -> R {
+        match (threads, &self.one_pool) {
+            (Threads::One, Some(pool)) => pool.install(f),
+            _ => f(),
+        }
+    }
+}
+
+/// Like [`time`] for an in-place operation: `buf` is refilled from `fresh` (untimed) before
+/// every run.
+fn time_fresh<T: Copy, R>(
+    reps: usize,
+    fresh: &[T],
+    buf: &mut [T],
+    mut f: impl FnMut(&mut [T]) -> R,
+) -> (Timing, R) {
+    buf.copy_from_slice(fresh);
+    let mut last = f(buf); // warm-up
+    let mut t = Vec::with_capacity(reps.max(1));
+    for _ in 0..reps.max(1) {
+        buf.copy_from_slice(fresh);
+        let s = Instant::now();
+        last = f(buf);
+        t.push(s.elapsed().as_secs_f64() * 1e3);
+    }
+    (summarize(t), last)
+}
+
+/// circomlib Poseidon, BN254, t = 3 (two inputs, one output): `2^log_n` messages through
+/// `Runtime::hash_batch`, against light-poseidon 0.4 (`Poseidon::new_circom(2)`), which hashes
+/// one message at a time; on all threads it gets one hasher per thread over an equal share
+/// of the messages (rayon), built before the clock starts.
+fn bench_poseidon_circom(ctx: &Ctx, log_n: u32, threads: Threads) -> Result<CaseResult> {
+    use light_poseidon::{Poseidon, PoseidonHasher};
+    use rayon::prelude::*;
+    let id = HashId::PoseidonCircomT3;
+    let n = 1usize << log_n;
+    let mut next = rng();
+    let inputs: Vec<Bn254Fr> = (0..2 * n)
+        .map(|_| Bn254Fr::random_with(&mut next))
+        .collect();
+    let mut entries = Vec::new();
+    let mut reference: Option<Vec<Bn254Fr>> = None;
+    for (runner, device, rt) in ctx.ours(threads) {
+        let mut out = vec![Bn254Fr::ZERO; n];
+        let (t, r) = time(ctx.reps, || rt.hash_batch(id, &inputs, 2, &mut out));
+        r?;
+        let ok = *reference.get_or_insert_with(|| out.clone()) == out;
+        entries.push(entry(runner, device, t, n, ok));
+    }
+    let ours = entries.len();
+    if ctx.peers {
+        let ark_in: Vec<ark_bn254::Fr> = inputs.iter().map(|x| x.to_ark()).collect();
+        let (t, out) = ctx.peer(threads, || -> Result<_> {
+            let k = rayon::current_num_threads();
+            let mut hashers = (0..k)
+                .map(|_| Poseidon::<ark_bn254::Fr>::new_circom(2))
+                .collect::<Result<Vec<_>, _>>()
+                .context("light-poseidon parameters")?;
+            let per = n.div_ceil(k).max(1);
+            let mut out = vec![ark_bn254::Fr::from(0u64); n];
+            let (t, r) = time(ctx.reps, || {
+                hashers
+                    .par_iter_mut()
+                    .zip(ark_in.par_chunks(2 * per))
+                    .zip(out.par_chunks_mut(per))
+                    .try_for_each(|((h, msgs), outs)| {
+                        for (m, o) in msgs.chunks_exact(2).zip(outs) {
+                            *o = h.hash(m)?;
+                        }
+                        Ok::<_, light_poseidon::PoseidonError>(())
+                    })
+            });
+            r.context("light-poseidon hash")?;
+            Ok((t, out))
+        })?;
+        let ok = reference
+            .as_ref()
+            .is_none_or(|r| r.iter().zip(&out).all(|(a, b)| a.to_ark() == *b));
+        entries.push(entry("light-poseidon 0.4".into(), "cpu".into(), t, n, ok));
+    }
+    let mut r = finish(
+        "hash",
+        &format!("{id} {}", threads.label()),
+        log_n,
+        "2-input hashes/s (circomlib Poseidon(2)); ours through Runtime::hash_batch",
+        entries,
+        ours,
+    );
+    r.threads = threads.count();
+    Ok(r)
+}
+
+type P3BabyBear = p3_baby_bear::BabyBear;
+type P3Packed = <P3BabyBear as p3_field::Field>::Packing;
+/// States Plonky3 permutes at once in its packed field (1 without SIMD at build time).
+const P3_LANES: usize = <P3Packed as p3_field::PackedValue>::WIDTH;
+
+/// Permutes `states` with Plonky3's permutation, `P3_LANES` states at a time in its packed
+/// field (transposed in and out), the ragged end one by one.
+fn p3_permute_block(perm: &p3_baby_bear::Poseidon2BabyBear<16>, states: &mut [[P3BabyBear; 16]]) {
+    use p3_field::PackedValue;
+    use p3_symmetric::Permutation;
+    let mut groups = states.chunks_exact_mut(P3_LANES);
+    for g in &mut groups {
+        let mut packed: [P3Packed; 16] =
+            core::array::from_fn(|j| P3Packed::from_fn(|lane| g[lane][j]));
+        perm.permute_mut(&mut packed);
+        for (lane, s) in g.iter_mut().enumerate() {
+            for (x, p) in s.iter_mut().zip(&packed) {
+                *x = p.as_slice()[lane];
+            }
+        }
+    }
+    for s in groups.into_remainder() {
+        perm.permute_mut(s);
+    }
+}
+
+/// How Plonky3 was built, for the notes: its SIMD path is chosen at compile time.
+fn p3_packing_note() -> String {
+    if P3_LANES == 1 {
+        "Plonky3 ran its scalar code: this binary was built without AVX2/AVX-512/NEON target \
+         features, which Plonky3 selects at compile time (ours detects AVX2 at run time), so \
+         the speed-up overstates ours; rebuild with RUSTFLAGS=-Ctarget-cpu=native to compare \
+         with Plonky3's SIMD path"
+            .into()
+    } else {
+        format!("Plonky3 permuted {P3_LANES} states at a time in its packed field")
+    }
+}
+
+/// [`p3_permute_block`] over blocks of 64 states on the current rayon pool.
+fn p3_permute_all(perm: &p3_baby_bear::Poseidon2BabyBear<16>, states: &mut [[P3BabyBear; 16]]) {
+    use rayon::prelude::*;
+    states
+        .par_chunks_mut(64)
+        .for_each(|c| p3_permute_block(perm, c));
+}
+
+fn p3_equal(ours: &[BabyBear], theirs: &[P3BabyBear]) -> bool {
+    use p3_field::PrimeField32;
+    ours.len() == theirs.len()
+        && ours
+            .iter()
+            .zip(theirs)
+            .all(|(a, b)| a.value() == b.as_canonical_u32())
+}
+
+/// Poseidon2, Plonky3's default BabyBear width-16 instance: `2^log_n` permutations in place
+/// through `Runtime::permute`, against Plonky3 0.8 (`default_babybear_poseidon2_16`).
+fn bench_poseidon2_babybear(ctx: &Ctx, log_n: u32, threads: Threads) -> Result<CaseResult> {
+    let id = HashId::Poseidon2Plonky3BabyBearT16;
+    let n = 1usize << log_n;
+    let mut next = rng();
+    let input: Vec<BabyBear> = (0..16 * n)
+        .map(|_| BabyBear::random_with(&mut next))
+        .collect();
+    let mut entries = Vec::new();
+    let mut reference: Option<Vec<BabyBear>> = None;
+    for (runner, device, rt) in ctx.ours(threads) {
+        let mut states = input.clone();
+        let (t, r) = time_fresh(ctx.reps, &input, &mut states, |s| rt.permute(id, s));
+        r?;
+        let ok = *reference.get_or_insert_with(|| states.clone()) == states;
+        entries.push(entry(runner, device, t, n, ok));
+    }
+    let ours = entries.len();
+    if ctx.peers {
+        let perm = p3_baby_bear::default_babybear_poseidon2_16();
+        let p3_in: Vec<[P3BabyBear; 16]> = input
+            .chunks_exact(16)
+            .map(|c| core::array::from_fn(|j| P3BabyBear::new(c[j].value())))
+            .collect();
+        let mut states = p3_in.clone();
+        let t = ctx.peer(threads, || {
+            time_fresh(ctx.reps, &p3_in, &mut states, |s| p3_permute_all(&perm, s)).0
+        });
+        let flat: Vec<P3BabyBear> = states.iter().flatten().copied().collect();
+        let ok = reference.as_ref().is_none_or(|r| p3_equal(r, &flat));
+        entries.push(entry(
+            format!("Plonky3 0.8 ({P3_LANES}-lane)"),
+            "cpu".into(),
+            t,
+            n,
+            ok,
+        ));
+    }
+    let note = format!("permutations/s, in place; {}", p3_packing_note());
+    let mut r = finish(
+        "hash",
+        &format!("{id} {}", threads.label()),
+        log_n,
+        &note,
+        entries,
+        ours,
+    );
+    r.threads = threads.count();
+    Ok(r)
+}
+
+/// The root of the arity-2 tree over `leaves` (8-element digests) with Plonky3's
+/// permutation: each node is the first 8 elements of the permutation of its two children
+/// (Plonky3's `TruncatedPermutation<_, 2, 8, 16>`), layer by layer, on all threads.
+fn p3_merkle_root(
+    perm: &p3_baby_bear::Poseidon2BabyBear<16>,
+    leaves: &[[P3BabyBear; 8]],
+) -> Vec<P3BabyBear> {
+    use rayon::prelude::*;
+    let pair =
+        |c: &[[P3BabyBear; 8]]| -> [P3BabyBear; 16] { core::array::from_fn(|j| c[j / 8][j % 8]) };
+    let mut states: Vec<[P3BabyBear; 16]> = leaves.par_chunks_exact(2).map(pair).collect();
+    loop {
+        p3_permute_all(perm, &mut states);
+        if states.len() <= 1 {
+            break;
+        }
+        // Each state's first 8 elements are a node; pairs of nodes are the next states.
+        states = states
+            .par_chunks_exact(2)
+            .map(|c| core::array::from_fn(|j| c[j / 8][j % 8]))
+            .collect();
+    }
+    states.first().map(|s| s[..8].to_vec()).unwrap_or_default()
+}
+
+/// A Merkle tree of `2^log_n` leaves (Plonky3 BabyBear width 16, arity 2, 8-element
+/// digests) through `Runtime::merkle_tree` (every layer kept); its root is checked against
+/// `zkaccel_cpu::hash::merkle_root` on the same leaves. The peer is Plonky3's packed
+/// permutation in a layer-by-layer loop written here (`p3-merkle-tree` itself, which also
+/// hashes the leaf rows, is not a dependency).
+fn bench_merkle(ctx: &Ctx, log_n: u32) -> Result<CaseResult> {
+    let id = HashId::Poseidon2Plonky3BabyBearT16;
+    let n = 1usize << log_n;
+    let d = id.info().digest;
+    let mut next = rng();
+    let leaves: Vec<BabyBear> = (0..d * n)
+        .map(|_| BabyBear::random_with(&mut next))
+        .collect();
+    let want = zkaccel_cpu::hash::merkle_root(id, 2, &leaves)
+        .map_err(|e| anyhow::anyhow!("zkaccel_cpu::hash::merkle_root: {e}"))?;
+    let mut entries = Vec::new();
+    for (runner, device, rt) in ctx.ours(Threads::All) {
+        let (t, tree) = time(ctx.reps, || rt.merkle_tree(id, 2, &leaves));
+        let ok = tree?.root() == want.as_slice();
+        entries.push(entry(runner, device, t, n, ok));
+    }
+    let ours = entries.len();
+    if ctx.peers {
+        let perm = p3_baby_bear::default_babybear_poseidon2_16();
+        let p3_leaves: Vec<[P3BabyBear; 8]> = leaves
+            .chunks_exact(8)
+            .map(|c| core::array::from_fn(|j| P3BabyBear::new(c[j].value())))
+            .collect();
+        let (t, root) = if n == 1 {
+            // One leaf is its own root: nothing to compress.
+            time(ctx.reps, || p3_leaves[0].to_vec())
+        } else {
+            time(ctx.reps, || p3_merkle_root(&perm, &p3_leaves))
+        };
+        let ok = p3_equal(&want, &root);
+        entries.push(entry(
+            format!("Plonky3 0.8 ({P3_LANES}-lane), tree loop"),
+            "cpu".into(),
+            t,
+            n,
+            ok,
+        ));
+    }
+    let mut r = finish(
+        "hash",
+        &format!("merkle {id} {}", Threads::All.label()),
+        log_n,
+        &format!(
+            "leaves/s, arity 2, {} compressions, every layer kept; roots checked against \
+             zkaccel_cpu::hash::merkle_root; the peer is Plonky3's permutation in a tree loop \
+             written here, not p3-merkle-tree; {}",
+            n - 1,
+            p3_packing_note()
+        ),
+        entries,
+        ours,
+    );
+    r.threads = Threads::All.count();
+    Ok(r)
+}

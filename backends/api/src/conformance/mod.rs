@@ -15,6 +15,15 @@
 //!   plus an O(n²) naive DFT: the root-of-unity convention, sizes `2^0..2^12` and `2^16`,
 //!   forward and inverse, every (input, output) order, cosets, round trips, batches in both
 //!   layouts, caller-given roots, and one domain shared by several threads.
+//! - **Hashing**, for every instance in [`crate::hash::HashId::ALL`] the backend declares,
+//!   against the reference permutations and modes of [`crate::hash`]: `Permute` on batches
+//!   of 0, 1, 7, 16 and 131 random states (all-zero and all-`−1` states mixed in); `Hash` on
+//!   random messages (circomlib: `t − 1` elements; Poseidon2: 0, 1, rate − 1, rate,
+//!   rate + 1 and 3·rate + 2 elements) one at a time, 70 at a time and as an empty batch;
+//!   `Compress` for every supported Merkle arity; Merkle roots built from `Compress` layers
+//!   (`k^0`, `k^1` and about `2^10` leaves) against the naive recursive root, with a path
+//!   checked. Plus published known answers: circomlib `poseidon([1])`, `([1, 2])`,
+//!   `([1, 2, 3, 4])`, the HorizenLabs (`zkhash`) and Plonky3 0.8 permutation test vectors.
 //!
 //! Each check is a generic function taking `&dyn Backend` (and the curve or field as a type
 //! parameter) that panics with a message naming the backend, the case, the size and the
@@ -28,9 +37,12 @@
 //!
 //! expands to `mod cpu { ... }` with one `#[test]` per (case, curve or field), named
 //! `cpu::msm_bn254_g1_random`, `cpu::ntt_goldilocks_orders`, `cpu::msm_known_answer_bn254`,
-//! and so on. The second argument is evaluated afresh in every test and may be anything that
-//! implements [`BackendSource`]: a backend, an `Arc` of one, an `Option` of an `Arc` (`None`:
-//! no device), or a `Result` of an `Arc` (`Err(reason)`: no device, and why).
+//! and so on. Hashing tests are one per (instance family and field, operation), each running
+//! every instance of the group: `cpu::hash_poseidon_circom_bn254_permute`,
+//! `cpu::hash_poseidon2_plonky3_babybear_merkle`, `cpu::hash_known_answers`. The second
+//! argument is evaluated afresh in every test and may be anything that implements
+//! [`BackendSource`]: a backend, an `Arc` of one, an `Option` of an `Arc` (`None`: no
+//! device), or a `Result` of an `Arc` (`Err(reason)`: no device, and why).
 //!
 //! # Skipping
 //!
@@ -38,18 +50,21 @@
 //! `SKIPPED: <backend> not available: <reason>` line to stderr and pass, unless the
 //! environment variable `ZKACCEL_REQUIRE` (a comma-separated list such as
 //! `cpu,opencl,cuda,fpga-sim,nvrtc`, or `all`) names the backend: then absence is a failure
-//! ([`require_or_skip`]). A (curve, group), field or size that the backend does not list in
-//! its [`crate::Capabilities`] is skipped with a `SKIPPED:` line as well: the backend said
-//! so honestly, so this is never a failure (set `ZKACCEL_REQUIRE_CAPS=1` to make it one).
+//! ([`require_or_skip`]). A (curve, group), field, hash instance or size that the backend
+//! does not list in its [`crate::Capabilities`] is skipped with a `SKIPPED:` line as well:
+//! the backend said so honestly, so this is never a failure (set `ZKACCEL_REQUIRE_CAPS=1` to
+//! make it one).
 //! An operation the backend *does* list but then answers with an error is always a failure.
 //!
 //! Random inputs come from a ChaCha generator seeded from the test's name; set
 //! `ZKACCEL_SEED=<u64>` to vary them.
 
+mod hash;
 mod msm;
 mod ntt;
 mod refs;
 
+pub use hash::*;
 pub use msm::*;
 pub use ntt::*;
 pub use refs::{RefCurve, RefNttField};
@@ -240,7 +255,8 @@ impl<'a> Ctx<'a> {
 }
 
 /// Checks that the capabilities a backend declares are coherent: known ids, no duplicates,
-/// non-zero MSM lengths, NTT sizes within the fields' two-adicity.
+/// non-zero MSM lengths, NTT sizes within the fields' two-adicity, hash instances listed
+/// once.
 pub fn capabilities_are_coherent(b: &dyn Backend) {
     let cx = Ctx::new(b, "capabilities");
     let caps = b.capabilities();
@@ -271,15 +287,22 @@ pub fn capabilities_are_coherent(b: &dyn Backend) {
             ));
         }
     }
-    if caps.msm.is_empty() && caps.ntt.is_empty() {
-        cx.skip("the backend declares no MSM and no NTT capability");
+    for (i, h) in caps.hash.iter().enumerate() {
+        if caps.hash[..i].contains(h) {
+            cx.fail(format_args!("hash capability for {h} listed twice"));
+        }
+    }
+    if caps.msm.is_empty() && caps.ntt.is_empty() && caps.hash.is_empty() {
+        cx.skip("the backend declares no MSM, NTT or hash capability");
     }
 }
 
 /// Instantiates the whole conformance suite for one backend.
 ///
 /// `conformance_suite!(name, backend_expr)` expands to `mod name { ... }` with one `#[test]`
-/// per (case, curve or field): `name::msm_bn254_g1_random`, `name::ntt_babybear_coset`, ….
+/// per (case, curve or field): `name::msm_bn254_g1_random`, `name::ntt_babybear_coset`, …,
+/// and one per (hash family and field, operation): `name::hash_poseidon_circom_bn254_hash`,
+/// `name::hash_poseidon2_horizen_goldilocks_compress`, ….
 /// `backend_expr` is evaluated in each test and may be any [`BackendSource`]
 /// (`CpuBackend::new()`, `Option<Arc<dyn Backend>>`, `Result<Arc<T>, E>`, …); when it yields
 /// no backend, the tests skip loudly unless `ZKACCEL_REQUIRE` names `name`
@@ -313,6 +336,12 @@ macro_rules! conformance_suite {
                     $crate::conformance::ntt_known_answer_bn254_root(&*b);
                 }
             }
+            #[test]
+            fn hash_known_answers() {
+                if let ::core::option::Option::Some(b) = __backend() {
+                    $crate::conformance::hash_known_answers(&*b);
+                }
+            }
 
             $crate::__conformance_msm!(__backend, bn254_g1, $crate::curves::Bn254G1);
             $crate::__conformance_msm!(__backend, bn254_g2, $crate::curves::Bn254G2);
@@ -325,6 +354,43 @@ macro_rules! conformance_suite {
             $crate::__conformance_ntt!(__backend, bls12_377_fr, $crate::curves::Bls12_377Fr);
             $crate::__conformance_ntt!(__backend, goldilocks, $crate::field::Goldilocks);
             $crate::__conformance_ntt!(__backend, babybear, $crate::field::BabyBear);
+
+            $crate::__conformance_hash!(
+                __backend,
+                poseidon_circom_bn254,
+                PoseidonCircom,
+                $crate::curves::Bn254Fr
+            );
+            $crate::__conformance_hash!(
+                __backend,
+                poseidon2_horizen_bn254,
+                Poseidon2Horizen,
+                $crate::curves::Bn254Fr
+            );
+            $crate::__conformance_hash!(
+                __backend,
+                poseidon2_horizen_goldilocks,
+                Poseidon2Horizen,
+                $crate::field::Goldilocks
+            );
+            $crate::__conformance_hash!(
+                __backend,
+                poseidon2_horizen_babybear,
+                Poseidon2Horizen,
+                $crate::field::BabyBear
+            );
+            $crate::__conformance_hash!(
+                __backend,
+                poseidon2_plonky3_goldilocks,
+                Poseidon2Plonky3,
+                $crate::field::Goldilocks
+            );
+            $crate::__conformance_hash!(
+                __backend,
+                poseidon2_plonky3_babybear,
+                Poseidon2Plonky3,
+                $crate::field::BabyBear
+            );
         }
     };
 }
@@ -381,6 +447,34 @@ macro_rules! __conformance_ntt {
             $crate::__conformance_case!($backend, [<ntt_ $tag _batch>], ntt_batch, $F);
             $crate::__conformance_case!($backend, [<ntt_ $tag _custom_root>], ntt_custom_root, $F);
             $crate::__conformance_case!($backend, [<ntt_ $tag _threads>], ntt_threads, $F);
+        }
+    };
+}
+
+/// The hashing cases for one (family, field) group: every instance of `$fam` over `$F`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_hash {
+    ($backend:ident, $tag:ident, $fam:ident, $F:ty) => {
+        $crate::conformance::__private::paste! {
+            $crate::__conformance_hash_case!($backend, [<hash_ $tag _permute>], hash_permute, $F, $fam);
+            $crate::__conformance_hash_case!($backend, [<hash_ $tag _hash>], hash_hash, $F, $fam);
+            $crate::__conformance_hash_case!($backend, [<hash_ $tag _compress>], hash_compress, $F, $fam);
+            $crate::__conformance_hash_case!($backend, [<hash_ $tag _merkle>], hash_merkle, $F, $fam);
+        }
+    };
+}
+
+/// One generated hashing test: `fn $test` calling `conformance::$func::<$F>(backend, $fam)`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_hash_case {
+    ($backend:ident, $test:ident, $func:ident, $F:ty, $fam:ident) => {
+        #[test]
+        fn $test() {
+            if let ::core::option::Option::Some(b) = $backend() {
+                $crate::conformance::$func::<$F>(&*b, $crate::hash::HashFamily::$fam);
+            }
         }
     };
 }
