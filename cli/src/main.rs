@@ -66,6 +66,7 @@ fn devices(json: bool) -> Result<()> {
                         "curve_group": c.id.to_string(), "max_len": c.max_len })).collect::<Vec<_>>(),
                     "ntt": d.capabilities.ntt.iter().map(|c| serde_json::json!({
                         "field": c.field.name(), "max_log_n": c.max_log_n })).collect::<Vec<_>>(),
+                    "hash": d.capabilities.hash.iter().map(|h| h.name()).collect::<Vec<_>>(),
                     "resident_bases": d.capabilities.resident_bases,
                 })
             })
@@ -91,9 +92,16 @@ fn devices(json: bool) -> Result<()> {
             d.index,
             d.info.kind.name(),
             truncate(&d.info.name, 44),
-            format!("{:.1} GiB", d.info.memory_bytes as f64 / (1u64 << 30) as f64),
+            format!(
+                "{:.1} GiB",
+                d.info.memory_bytes as f64 / (1u64 << 30) as f64
+            ),
             d.info.compute_units,
-            if d.info.simulated { "SIMULATED" } else { "hardware" },
+            if d.info.simulated {
+                "SIMULATED"
+            } else {
+                "hardware"
+            },
         );
         let msm: Vec<String> = d
             .capabilities
@@ -107,11 +115,38 @@ fn devices(json: bool) -> Result<()> {
             .iter()
             .map(|c| format!("{} (≤2^{})", c.field, c.max_log_n))
             .collect();
-        println!("    msm: {}", if msm.is_empty() { "-".into() } else { msm.join(", ") });
-        println!("    ntt: {}", if ntt.is_empty() { "-".into() } else { ntt.join(", ") });
+        let hash: Vec<&str> = d.capabilities.hash.iter().map(|h| h.name()).collect();
+        println!(
+            "    msm: {}",
+            if msm.is_empty() {
+                "-".into()
+            } else {
+                msm.join(", ")
+            }
+        );
+        println!(
+            "    ntt: {}",
+            if ntt.is_empty() {
+                "-".into()
+            } else {
+                ntt.join(", ")
+            }
+        );
+        println!(
+            "    hash: {}",
+            if hash.is_empty() {
+                "-".into()
+            } else {
+                hash.join(", ")
+            }
+        );
         println!(
             "    bases kept on device: {}",
-            if d.capabilities.resident_bases { "yes" } else { "no" }
+            if d.capabilities.resident_bases {
+                "yes"
+            } else {
+                "no"
+            }
         );
     }
     Ok(())

@@ -28,7 +28,7 @@
 //! and Plonky3's `poseidon2/generate_constants.py` do; the tests check the derivation against
 //! the constants those projects publish. The internal diagonals are data: HorizenLabs'
 //! (`MAT_DIAG*_M_1` in `poseidon2_instance_*.rs`) are random-looking field elements
-//! transcribed in [`horizen_diagonals`]; Plonky3's are small signed powers of two chosen
+//! transcribed in [`super::horizen_diag`]; Plonky3's are small signed powers of two chosen
 //! for cheap multiplication ([`DiagEntry`]).
 
 use super::grain::{Grain, GrainSbox};
