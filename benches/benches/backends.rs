@@ -1,7 +1,6 @@
 //! criterion benches for developers tracking regressions: one macro instantiates the MSM and
 //! NTT groups for every backend kind present (`cargo bench -p zkaccel-benches`).
 
-
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
