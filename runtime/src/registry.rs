@@ -249,7 +249,7 @@ impl Runtime {
             .collect();
         // Stable sort: registry order within a rank.
         let auto_rank = |d: &Device| -> u8 {
-            let is_cpu = d.info.kind == DeviceKind::Cpu;
+            let is_cpu = d.info.runs_on_host;
             match (large, is_cpu) {
                 (true, false) | (false, true) => 0,
                 _ => 1,

@@ -290,6 +290,7 @@ impl Flaky {
                 memory_bytes: 0,
                 compute_units: 1,
                 simulated: true,
+                runs_on_host: false,
             },
             calls: AtomicU64::new(0),
         }

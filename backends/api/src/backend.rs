@@ -86,6 +86,10 @@ pub struct DeviceInfo {
     pub compute_units: u32,
     /// True when the device is simulated (FPGA RTL simulation): never reported as hardware.
     pub simulated: bool,
+    /// True when the device's work runs on the host's CPU cores (the CPU backend, or an
+    /// OpenCL CPU device such as PoCL): automatic dispatch then does not treat it as an
+    /// accelerator.
+    pub runs_on_host: bool,
 }
 
 /// MSM support for one (curve, group).

@@ -281,5 +281,6 @@ fn cpu_info(threads: usize) -> DeviceInfo {
         memory_bytes,
         compute_units: threads as u32,
         simulated: false,
+        runs_on_host: true,
     }
 }

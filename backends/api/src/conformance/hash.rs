@@ -539,6 +539,7 @@ mod tests {
                     memory_bytes: 0,
                     compute_units: 1,
                     simulated: false,
+                    runs_on_host: false,
                 },
                 fault,
                 only: None,

@@ -1,0 +1,258 @@
+//! # zkaccel-opencl
+//!
+//! The OpenCL backend: MSM, NTT and Poseidon/Poseidon2 on any OpenCL 1.2+ device — GPUs
+//! from any vendor, and CPUs through PoCL, which is how CI runs the very kernels a GPU runs.
+//!
+//! The OpenCL library (`libOpenCL.so.1`, the ICD loader) is opened at run time through
+//! `opencl3`'s `dynamic` feature: a machine without OpenCL builds and runs everything else,
+//! and [`discover`] answers with the reason instead of a device.
+//!
+//! The device code is the portable C of `kernels/gpu/` (crate `zkaccel-kernels`), assembled
+//! per curve or field, compiled once per device and kept on disk (see [`cache`]); a compile
+//! failure returns the compiler's log in [`BackendError::Compile`]. OpenCL status codes map
+//! to backend errors by meaning (allocation failures and `CL_OUT_OF_RESOURCES` become
+//! [`BackendError::OutOfMemory`]), so the runtime's dispatcher can fall back to another
+//! device.
+//!
+//! What runs on the device:
+//! - MSM: signed-digit windows, a counting sort of (point, sign) by bucket with device-side
+//!   prefix sums, bucket accumulation with mixed XYZZ additions, per-window bucket
+//!   reduction in segments; the host adds the segment results and combines windows. Bases
+//!   can stay resident ([`Backend::prepare_bases`]); inputs larger than the device's
+//!   largest allocation are split into chunks whose results are added on the host.
+//! - NTT and hashing: see [`ntt`] and [`hash`].
+//!
+//! Work on one device is serialized by a lock per device (one in-order queue); separate
+//! devices run concurrently.
+
+pub mod cache;
+mod device;
+mod error;
+mod hash;
+mod msm;
+mod ntt;
+
+pub use error::code_name;
+
+use device::Ctx;
+use opencl3::device::{Device, CL_DEVICE_TYPE_ALL, CL_DEVICE_TYPE_CPU};
+use std::sync::Arc;
+use zkaccel_backend::{
+    Backend, BackendError, BackendNttDomain, BackendResult, Capabilities, CurveGroupId, DeviceInfo,
+    DeviceKind, HashOp, MsmCapability, NttDomainSpec, PreparedBases, RawPoint, RawPoints,
+    RawScalars,
+};
+
+/// How to open OpenCL devices.
+#[derive(Clone, Debug, Default)]
+pub struct OpenClOptions {
+    /// Treat buffers above this many bytes as too large even when the device allows them,
+    /// so that chunking can be exercised on small inputs (tests) or memory kept in check.
+    /// Also read from `ZKACCEL_OPENCL_MAX_ALLOC` (bytes) when `None`.
+    pub max_alloc_bytes: Option<u64>,
+    /// The compiled-program cache; `None` uses the default location
+    /// ([`cache::BinaryCache::from_env`]).
+    pub cache: Option<cache::BinaryCache>,
+    /// Do not use a program cache at all.
+    pub no_cache: bool,
+}
+
+/// One OpenCL device.
+pub struct OpenClBackend {
+    info: DeviceInfo,
+    ctx: Arc<Ctx>,
+    platform: String,
+}
+
+impl std::fmt::Debug for OpenClBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenClBackend")
+            .field("info", &self.info)
+            .field("platform", &self.platform)
+            .finish()
+    }
+}
+
+/// Every OpenCL device of every platform, with default options; `Err` says why there are
+/// none (no OpenCL library, no platform, ...).
+pub fn discover() -> Result<Vec<OpenClBackend>, String> {
+    discover_with(&OpenClOptions::default())
+}
+
+/// Every OpenCL device of every platform.
+pub fn discover_with(options: &OpenClOptions) -> Result<Vec<OpenClBackend>, String> {
+    let platforms = opencl3::platform::get_platforms().map_err(|e| {
+        if e.0 == -2000 {
+            "the OpenCL library (libOpenCL.so.1) could not be loaded: install an ICD loader \
+             and a driver (e.g. Debian's ocl-icd-libopencl1 and pocl-opencl-icd)"
+                .to_string()
+        } else {
+            format!("no OpenCL platform: {}", code_name(e.0))
+        }
+    })?;
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for p in &platforms {
+        let pname = p.name().unwrap_or_default();
+        let pversion = p.version().unwrap_or_default();
+        let ids = match p.get_devices(CL_DEVICE_TYPE_ALL) {
+            Ok(ids) => ids,
+            Err(e) => {
+                errors.push(format!("{pname}: {}", code_name(e.0)));
+                continue;
+            }
+        };
+        for id in ids {
+            match OpenClBackend::open(Device::new(id), &pname, &pversion, options) {
+                Ok(b) => out.push(b),
+                Err(e) => errors.push(format!("{pname}: {e}")),
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(if errors.is_empty() {
+            format!("{} OpenCL platform(s), no device", platforms.len())
+        } else {
+            format!("no usable OpenCL device: {}", errors.join("; "))
+        });
+    }
+    Ok(out)
+}
+
+/// The device to use when one is wanted: the first whose platform or device name contains
+/// `ZKACCEL_OPENCL_DEVICE` (case-insensitive) when that is set, else the first GPU or
+/// accelerator, else the first device.
+pub fn default_device(options: &OpenClOptions) -> Result<OpenClBackend, String> {
+    let mut all = discover_with(options)?;
+    if let Ok(want) = std::env::var("ZKACCEL_OPENCL_DEVICE") {
+        let want = want.to_ascii_lowercase();
+        return match all.iter().position(|b| {
+            b.platform.to_ascii_lowercase().contains(&want)
+                || b.info.name.to_ascii_lowercase().contains(&want)
+        }) {
+            Some(i) => Ok(all.swap_remove(i)),
+            None => Err(format!(
+                "no OpenCL device matches ZKACCEL_OPENCL_DEVICE={want}"
+            )),
+        };
+    }
+    let i = all.iter().position(|b| !b.info.runs_on_host).unwrap_or(0);
+    Ok(all.swap_remove(i))
+}
+
+impl OpenClBackend {
+    fn open(
+        device: Device,
+        platform: &str,
+        platform_version: &str,
+        options: &OpenClOptions,
+    ) -> BackendResult<Self> {
+        let max_alloc = options.max_alloc_bytes.or_else(|| {
+            std::env::var("ZKACCEL_OPENCL_MAX_ALLOC")
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+        });
+        let cache = if options.no_cache {
+            None
+        } else {
+            options.cache.clone().or_else(cache::BinaryCache::from_env)
+        };
+        let is_cpu = device.dev_type().is_ok_and(|t| t & CL_DEVICE_TYPE_CPU != 0);
+        let info = DeviceInfo {
+            name: device.name().unwrap_or_default().trim().to_string(),
+            kind: DeviceKind::OpenCl,
+            vendor: device.vendor().unwrap_or_default().trim().to_string(),
+            driver: format!(
+                "{platform}, driver {}, {}",
+                device.driver_version().unwrap_or_default().trim(),
+                device.version().unwrap_or_default().trim()
+            ),
+            memory_bytes: device.global_mem_size().unwrap_or(0),
+            compute_units: device.max_compute_units().unwrap_or(0),
+            simulated: false,
+            runs_on_host: is_cpu,
+        };
+        let ctx = Ctx::new(
+            device,
+            &format!("{platform}|{platform_version}"),
+            max_alloc,
+            cache,
+        )?;
+        Ok(Self {
+            info,
+            ctx: Arc::new(ctx),
+            platform: platform.to_string(),
+        })
+    }
+
+    /// The platform's name (e.g. "Portable Computing Language", "NVIDIA CUDA").
+    pub fn platform(&self) -> &str {
+        &self.platform
+    }
+
+    /// The largest single buffer the backend will allocate, bytes.
+    pub fn max_alloc_bytes(&self) -> u64 {
+        self.ctx.max_alloc
+    }
+
+    /// Programs compiled from source and programs loaded from the disk cache so far.
+    pub fn program_counts(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.ctx.counters.compiled.load(Relaxed),
+            self.ctx.counters.loaded.load(Relaxed),
+        )
+    }
+}
+
+impl Backend for OpenClBackend {
+    fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            msm: CurveGroupId::ALL
+                .iter()
+                .map(|&id| MsmCapability {
+                    id,
+                    // Chunks of at most 2^31 - 1 points (entry indices are 31 bits); any
+                    // number of chunks.
+                    max_len: usize::MAX,
+                })
+                .collect(),
+            ntt: ntt::capabilities(&self.ctx),
+            hash: hash::capabilities(&self.ctx),
+            resident_bases: true,
+        }
+    }
+
+    fn msm(&self, bases: &RawPoints<'_>, scalars: &RawScalars<'_>) -> BackendResult<RawPoint> {
+        if bases.len() != scalars.len() {
+            return Err(BackendError::BadInput(format!(
+                "{} bases but {} scalars",
+                bases.len(),
+                scalars.len()
+            )));
+        }
+        msm::msm(&self.ctx, bases, scalars)
+    }
+
+    fn prepare_bases(&self, bases: &RawPoints<'_>) -> BackendResult<Arc<dyn PreparedBases>> {
+        msm::prepare(&self.ctx, bases)
+    }
+
+    fn hash(
+        &self,
+        id: zkaccel_backend::hash::HashId,
+        op: HashOp,
+        input: &[u8],
+        output: &mut [u8],
+    ) -> BackendResult<()> {
+        hash::hash(&self.ctx, id, op, input, output)
+    }
+
+    fn ntt_domain(&self, spec: &NttDomainSpec) -> BackendResult<Arc<dyn BackendNttDomain>> {
+        ntt::domain(&self.ctx, spec)
+    }
+}

@@ -1,0 +1,26 @@
+/* zkaccel: CUDA C++ prelude for the portable kernels in kernels/gpu/, compiled by NVRTC.
+ *
+ * Mirrors kernels/opencl/prelude.h name for name; see there. Kernels are `extern "C"` so the
+ * host looks them up by their plain names. */
+#define ZKA_CUDA 1
+
+typedef unsigned int u32;
+typedef unsigned long long u64;
+typedef int i32;
+
+#define KERNEL extern "C" __global__
+#define GLOBAL
+#define LOCAL __shared__
+#define DEVICE static __device__ __forceinline__
+#define UNROLL _Pragma("unroll")
+
+#define GLOBAL_ID() ((u32)(blockIdx.x * blockDim.x + threadIdx.x))
+#define LOCAL_ID() ((u32)threadIdx.x)
+#define GROUP_ID() ((u32)blockIdx.x)
+#define LOCAL_SIZE() ((u32)blockDim.x)
+#define BARRIER() __syncthreads()
+#define BARRIER_GLOBAL() __syncthreads()
+
+/* Returns the old value. */
+#define ATOMIC_INC(p) atomicAdd((p), 1u)
+#define MUL_HI64(a, b) __umul64hi((u64)(a), (u64)(b))

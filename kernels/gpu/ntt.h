@@ -1,0 +1,1 @@
+/* NTT kernels: see kernels/src/ntt.rs. */

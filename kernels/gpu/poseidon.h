@@ -1,0 +1,1 @@
+/* Poseidon and Poseidon2 kernels: see kernels/src/hash.rs. */
