@@ -29,7 +29,8 @@ const OPS: [&str; 3] = ["msm", "ntt", "hash"];
 /// Options of `zkaccel bench`.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Backends to run (cpu, opencl, cuda, fpga); default: every one present.
+    /// Backends to run (cpu, opencl, cuda, fpga); default: the CPU and every accelerator
+    /// present (OpenCL devices that run on the host CPU, such as PoCL, only when named).
     #[arg(long, value_delimiter = ',')]
     backend: Vec<DeviceKind>,
     /// Operations to run (msm, ntt, hash).
@@ -159,6 +160,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let probe = Runtime::new()?;
     let mut kinds: Vec<DeviceKind> = Vec::new();
     for d in probe.devices() {
+        let host_opencl = d.info.runs_on_host && d.info.kind != DeviceKind::Cpu;
+        if host_opencl && !args.backend.contains(&d.info.kind) {
+            continue;
+        }
         if !kinds.contains(&d.info.kind) {
             kinds.push(d.info.kind);
         }

@@ -62,6 +62,7 @@ fn devices(json: bool) -> Result<()> {
                     "memory_bytes": d.info.memory_bytes,
                     "compute_units": d.info.compute_units,
                     "simulated": d.info.simulated,
+                    "runs_on_host": d.info.runs_on_host,
                     "msm": d.capabilities.msm.iter().map(|c| serde_json::json!({
                         "curve_group": c.id.to_string(), "max_len": c.max_len })).collect::<Vec<_>>(),
                     "ntt": d.capabilities.ntt.iter().map(|c| serde_json::json!({
@@ -102,6 +103,15 @@ fn devices(json: bool) -> Result<()> {
             } else {
                 "hardware"
             },
+        );
+        println!(
+            "    driver: {}{}",
+            d.info.driver,
+            if d.info.runs_on_host && d.info.kind != zkaccel::DeviceKind::Cpu {
+                " (runs on the host CPU)"
+            } else {
+                ""
+            }
         );
         let msm: Vec<String> = d
             .capabilities

@@ -11,6 +11,8 @@ typedef int i32;
 #define KERNEL extern "C" __global__
 #define GLOBAL
 #define LOCAL __shared__
+/* A pointer parameter to shared memory (CUDA pointers are generic: no qualifier). */
+#define LOCAL_PARAM
 #define DEVICE static __device__ __forceinline__
 #define UNROLL _Pragma("unroll")
 

@@ -15,7 +15,7 @@
 
 /* Exclusive scan of one value per work-item across the work-group; returns this item's
  * prefix and writes the work-group total to *total. */
-DEVICE u32 scan_group(u32 v, LOCAL u32* tmp, u32* total) {
+DEVICE u32 scan_group(u32 v, LOCAL_PARAM u32* tmp, u32* total) {
   u32 lid = LOCAL_ID();
   tmp[lid] = v;
   BARRIER();
@@ -32,7 +32,7 @@ DEVICE u32 scan_group(u32 v, LOCAL u32* tmp, u32* total) {
 }
 
 /* Exclusive scan of data[tile_base .. tile_base + SCAN_TILE) (clipped to n), in place. */
-DEVICE u32 scan_tile(GLOBAL u32* data, u32 n, u32 tile_base, LOCAL u32* tmp) {
+DEVICE u32 scan_tile(GLOBAL u32* data, u32 n, u32 tile_base, LOCAL_PARAM u32* tmp) {
   u32 lid = LOCAL_ID();
   u32 base = tile_base + lid * SCAN_PER_ITEM;
   u32 local_sum = 0;

@@ -12,6 +12,8 @@ typedef int i32;
 #define KERNEL __kernel
 #define GLOBAL __global
 #define LOCAL __local
+/* A pointer parameter to local memory. */
+#define LOCAL_PARAM __local
 #define DEVICE static inline
 #define UNROLL _Pragma("unroll")
 

@@ -22,7 +22,7 @@
 mod hash;
 mod ntt;
 
-pub use hash::hash_program;
+pub use hash::{hash_constants, hash_program, SPONGE_FIRST, SPONGE_LAST};
 pub use ntt::ntt_program;
 
 use zkaccel_backend::field::PrimeField;
@@ -262,6 +262,37 @@ mod tests {
                 let p = msm_program(t, id).expect("program");
                 assert!(p.text.contains("KERNEL void msm_accumulate"));
                 assert!(!p.name.contains(' '), "{}", p.name);
+            }
+        }
+    }
+
+    /// Writes every program, for both targets, into `$ZKACCEL_KERNEL_DUMP` (for reading the
+    /// assembled text or compiling it offline, e.g. with clang's OpenCL and CUDA front ends).
+    #[test]
+    #[ignore = "writes files; run with ZKACCEL_KERNEL_DUMP=<dir> -- --ignored"]
+    fn dump_programs() {
+        let Some(dir) = std::env::var_os("ZKACCEL_KERNEL_DUMP") else {
+            eprintln!("SKIPPED: set ZKACCEL_KERNEL_DUMP=<dir>");
+            return;
+        };
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for t in [Target::OpenCl, Target::Cuda] {
+            let ext = if t == Target::OpenCl { "cl" } else { "cu" };
+            let mut progs: Vec<ProgramSource> = Vec::new();
+            progs.extend(
+                CurveGroupId::ALL
+                    .iter()
+                    .filter_map(|&id| msm_program(t, id)),
+            );
+            progs.extend(FieldId::ALL.iter().filter_map(|&f| ntt_program(t, f)));
+            progs.extend(
+                zkaccel_backend::hash::HashId::ALL
+                    .iter()
+                    .filter_map(|&h| hash_program(t, h)),
+            );
+            for p in progs {
+                std::fs::write(dir.join(format!("{}.{ext}", p.name)), &p.text).unwrap();
             }
         }
     }

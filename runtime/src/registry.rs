@@ -104,11 +104,44 @@ pub struct RuntimeBuilder {
     policy: Policy,
     cpu_threads: Option<usize>,
     no_cpu: bool,
+    no_opencl: bool,
     extra: Vec<Arc<dyn Backend>>,
     validation: PointValidation,
 }
 
+/// OpenCL devices found on this machine (none when the feature is off, the library is
+/// missing, or `ZKACCEL_OPENCL=0`).
+fn discover_opencl() -> Vec<Arc<dyn Backend>> {
+    #[cfg(feature = "opencl")]
+    {
+        if std::env::var("ZKACCEL_OPENCL").is_ok_and(|v| v == "0") {
+            return Vec::new();
+        }
+        match zkaccel_opencl::discover() {
+            Ok(devs) => devs
+                .into_iter()
+                .map(|d| Arc::new(d) as Arc<dyn Backend>)
+                .collect(),
+            Err(e) => {
+                tracing::debug!("no OpenCL device: {e}");
+                Vec::new()
+            }
+        }
+    }
+    #[cfg(not(feature = "opencl"))]
+    Vec::new()
+}
+
 impl RuntimeBuilder {
+    /// True when the policy may route work to devices of `kind` (so they are worth
+    /// opening).
+    fn wants(&self, kind: DeviceKind) -> bool {
+        match self.policy {
+            Policy::Only(k) => k == kind,
+            _ => true,
+        }
+    }
+
     /// The routing policy (default `Auto`).
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
@@ -136,6 +169,12 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Does not look for OpenCL devices (also: `ZKACCEL_OPENCL=0` in the environment).
+    pub fn without_opencl(mut self) -> Self {
+        self.no_opencl = true;
+        self
+    }
+
     /// The default point validation for MSM bases (default: coordinates reduced only).
     pub fn point_validation(mut self, v: PointValidation) -> Self {
         self.validation = v;
@@ -144,6 +183,7 @@ impl RuntimeBuilder {
 
     /// Discovers devices and builds the runtime.
     pub fn build(self) -> Result<Runtime> {
+        let opencl = self.wants(DeviceKind::OpenCl) && !self.no_opencl;
         let mut backends: Vec<Arc<dyn Backend>> = self.extra;
         if !self.no_cpu {
             let cpu = match self.cpu_threads {
@@ -152,6 +192,9 @@ impl RuntimeBuilder {
                 None => zkaccel_cpu::CpuBackend::new(),
             };
             backends.push(Arc::new(cpu));
+        }
+        if opencl {
+            backends.extend(discover_opencl());
         }
         let devices: Vec<Device> = backends
             .into_iter()

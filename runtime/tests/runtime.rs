@@ -346,6 +346,7 @@ fn fallback_to_cpu_is_counted() {
     let flaky = Arc::new(Flaky::new());
     let rt = Runtime::builder()
         .with_backend(flaky.clone())
+        .without_opencl()
         .policy(Policy::Prefer(DeviceKind::Plugin))
         .build()
         .unwrap();

@@ -74,7 +74,7 @@ static void test_versions(void) {
           "status text");
 }
 
-static void test_known_answer(zka_runtime *rt) {
+static void test_known_answer(zka_runtime *rt, uint32_t kind) {
     uint64_t pts[4][8];
     for (uint64_t k = 1; k <= 4; k++)
         EXPECT_STATUS(rt, bn254_mul_g(rt, k, pts[k - 1]), ZKA_OK);
@@ -100,7 +100,8 @@ static void test_known_answer(zka_runtime *rt) {
                               0xb74fe62a7e921361ULL, 0x2630c348c019c3edULL};
     CHECK(memcmp(out, want, sizeof want) == 0, "BN254 MSM known answer 30G");
     CHECK(r.written == 8 && r.is_infinity == 0, "written %zu", r.written);
-    CHECK(rep.device_kind == ZKA_DEVICE_CPU && rep.fallbacks == 0, "report");
+    CHECK(rep.device_kind == kind && rep.fallbacks == 0, "report: device kind %u, %u fallbacks",
+          rep.device_kind, rep.fallbacks);
 
     /* Jacobian output in Montgomery form: 3 × 4 limbs. */
     uint64_t jac[12];
@@ -545,12 +546,44 @@ static void test_threads(zka_runtime *rt) {
           (unsigned long long)st.msm_calls, (unsigned long long)st.ntt_calls);
 }
 
+/* The same checks through an OpenCL device only (PoCL in CI). Without one the tests are
+ * skipped loudly, unless ZKACCEL_REQUIRE names opencl. */
+static void test_opencl(const char *agreement) {
+    zka_runtime_options o = ZKA_RUNTIME_OPTIONS_INIT;
+    o.policy = ZKA_POLICY_ONLY;
+    o.device_kind = ZKA_DEVICE_OPENCL;
+    zka_runtime *rt = NULL;
+    EXPECT_STATUS(NULL, zka_runtime_create(&o, &rt), ZKA_OK);
+    if (!rt) return;
+    size_t n = 0, found = 0;
+    EXPECT_STATUS(rt, zka_device_count(rt, &n), ZKA_OK);
+    for (size_t i = 0; i < n; i++) {
+        zka_device_info info = ZKA_DEVICE_INFO_INIT;
+        EXPECT_STATUS(rt, zka_device_get_info(rt, i, &info), ZKA_OK);
+        if (info.kind != ZKA_DEVICE_OPENCL) continue;
+        found++;
+        CHECK(info.resident_bases == 1 && strlen(info.name) > 0, "opencl device info");
+    }
+    const char *req = getenv("ZKACCEL_REQUIRE");
+    int required = req && (strstr(req, "opencl") || strstr(req, "all"));
+    if (found == 0) {
+        CHECK(!required, "ZKACCEL_REQUIRE names opencl but the runtime found no OpenCL device");
+        if (!required) fprintf(stderr, "SKIPPED: no OpenCL device for the C ABI tests\n");
+    } else {
+        test_known_answer(rt, ZKA_DEVICE_OPENCL);
+        if (agreement) test_agreement(rt, agreement);
+        test_ntt(rt);
+        test_hashing(rt);
+    }
+    zka_runtime_destroy(rt);
+}
+
 int main(int argc, char **argv) {
     test_versions();
     zka_runtime *rt = NULL;
     EXPECT_STATUS(NULL, zka_runtime_create(NULL, &rt), ZKA_OK);
     if (!rt) return 1;
-    test_known_answer(rt);
+    test_known_answer(rt, ZKA_DEVICE_CPU);
     if (argc > 1) test_agreement(rt, argv[1]);
     test_msm_errors(rt);
     test_ntt(rt);
@@ -558,6 +591,7 @@ int main(int argc, char **argv) {
     test_hashing(rt);
     test_threads(rt);
     test_runtime_and_devices();
+    test_opencl(argc > 1 ? argv[1] : NULL);
     zka_runtime_destroy(rt);
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

@@ -213,10 +213,6 @@ pub(crate) enum Arg<'a> {
     Mem(cl_mem, std::marker::PhantomData<&'a ()>),
     /// A 32-bit unsigned integer.
     U32(u32),
-    /// A 64-bit unsigned integer.
-    U64(u64),
-    /// Local memory of this many bytes.
-    Local(usize),
 }
 
 /// Passes a buffer to a kernel.
@@ -266,8 +262,6 @@ impl Session<'_> {
                 match a {
                     Arg::Mem(m, _) => kernel.set_arg(i, m),
                     Arg::U32(v) => kernel.set_arg(i, v),
-                    Arg::U64(v) => kernel.set_arg(i, v),
-                    Arg::Local(bytes) => kernel.set_arg_local_buffer(i, *bytes),
                 }
             }
             .map_err(fail)?;

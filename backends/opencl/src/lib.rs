@@ -81,6 +81,11 @@ pub fn discover() -> Result<Vec<OpenClBackend>, String> {
 
 /// Every OpenCL device of every platform.
 pub fn discover_with(options: &OpenClOptions) -> Result<Vec<OpenClBackend>, String> {
+    // PoCL 3.1 can crash when two threads query devices while a platform initialises
+    // (seen as a fault in clGetDeviceInfo under parallel tests): enumerate and open devices
+    // one thread at a time.
+    static DISCOVERY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = DISCOVERY.lock().unwrap_or_else(|e| e.into_inner());
     let platforms = opencl3::platform::get_platforms().map_err(|e| {
         if e.0 == -2000 {
             "the OpenCL library (libOpenCL.so.1) could not be loaded: install an ICD loader \
@@ -254,5 +259,24 @@ impl Backend for OpenClBackend {
 
     fn ntt_domain(&self, spec: &NttDomainSpec) -> BackendResult<Arc<dyn BackendNttDomain>> {
         ntt::domain(&self.ctx, spec)
+    }
+}
+
+/// The default device for unit tests, opened with `max_alloc_bytes`; `None` after a loud
+/// skip line when there is none, unless `ZKACCEL_REQUIRE` names `opencl` (then a failure).
+#[cfg(test)]
+pub(crate) fn test_device(max_alloc_bytes: Option<u64>) -> Option<OpenClBackend> {
+    match default_device(&OpenClOptions {
+        max_alloc_bytes,
+        ..Default::default()
+    }) {
+        Ok(b) => Some(b),
+        Err(e) if zkaccel_backend::conformance::is_required("opencl") => {
+            panic!("ZKACCEL_REQUIRE names opencl but no device opened: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: no OpenCL device: {e}");
+            None
+        }
     }
 }
