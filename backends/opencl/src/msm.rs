@@ -43,11 +43,13 @@ fn window_bits<C: CurveGroup>(n: usize, max_alloc: u64) -> u32 {
     c
 }
 
-/// Windows per device pass: as many as fit, for both the buckets and the sorted entries.
+/// Windows per device pass: as many as fit, for both the buckets and the sorted entries,
+/// with entry positions (32-bit on the device) below 2^32.
 fn window_group<C: CurveGroup>(n: usize, nb: usize, nwin: usize, max_alloc: u64) -> usize {
     let by_buckets = max_alloc / (nb * size_of::<Xyzz<C>>()) as u64;
     let by_entries = max_alloc / (4 * n.max(1)) as u64;
-    (by_buckets.min(by_entries) as usize).clamp(1, nwin)
+    let by_index = u64::from(u32::MAX) / (n.max(nb) as u64 + 1);
+    (by_buckets.min(by_entries).min(by_index) as usize).clamp(1, nwin)
 }
 
 /// Most points in one device pass: every per-point buffer (bases, scalars, and one window's
@@ -359,6 +361,10 @@ mod tests {
         // Window groups keep buckets and entries within one allocation.
         let wg = window_group::<Bls12_381G2>(1000, 1 << (c - 1), 64, 1 << 16);
         assert!(wg >= 1 && wg * 4000 <= 1 << 16);
+        // Entry positions stay 32-bit for the largest chunks.
+        let n = (1usize << 31) - 1;
+        let wg = window_group::<Bn254G1>(n, 1 << 15, 16, u64::MAX);
+        assert!((wg * n) as u64 <= u64::from(u32::MAX));
     }
 
     #[test]
