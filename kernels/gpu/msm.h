@@ -10,7 +10,8 @@
  *   2. scan (scan.h):  offsets = exclusive prefix sums of counts; cursor = copy of offsets;
  *   3. msm_scatter:    per scalar again, entries[cursor[k]++] = i | sign << 31 (counting sort
  *                      of (point, sign) by bucket, all windows at once);
- *   4. msm_accumulate: per bucket, sum of its points (mixed additions into XYZZ);
+ *   4. msm_accumulate: sums of equal-length runs of entries (mixed additions into XYZZ),
+ *      and msm_fixup: per bucket, the pieces of buckets that straddle runs;
  *   5. msm_reduce:     per (window, segment of buckets), sum_b (b+1) B_b over the segment by
  *                      the running-sum trick, plus lo * (sum of the segment) for its offset.
  * The host adds the segment results of each window and combines windows by doubling.
@@ -73,19 +74,72 @@ KERNEL void msm_scatter(GLOBAL const fr_t* scalars, u32 n, u32 montgomery, u32 c
   }
 }
 
-/* offsets has nbuckets + 1 entries (the last is the total). */
+/* Bucket accumulation, balanced: work-item t sums the sorted entries
+ * [t task_len, (t + 1) task_len) (clipped to the total), whatever buckets they belong to, so
+ * a bucket holding half of all points (zero or repeated scalars are common in real
+ * witnesses) costs many work-items a little each instead of one work-item everything.
+ * A bucket that lies wholly inside one task is written to buckets[] directly. A run that
+ * starts at the task's first entry is stored in partials[2t] (slot 0), a run that starts
+ * inside the task but continues past its end in partials[2t + 1] (slot 1); msm_fixup then
+ * adds each straddling bucket's pieces. offsets has nbuckets + 1 entries (the last is the
+ * total). */
 KERNEL void msm_accumulate(GLOBAL const g_affine_t* points, GLOBAL const u32* entries,
-                           GLOBAL const u32* offsets, u32 nbuckets, GLOBAL g_xyzz_t* buckets) {
+                           GLOBAL const u32* offsets, u32 nbuckets, u32 task_len,
+                           GLOBAL g_xyzz_t* buckets, GLOBAL g_xyzz_t* partials) {
+  u32 t = GLOBAL_ID();
+  u32 total = offsets[nbuckets];
+  u32 start = t * task_len;
+  if (start >= total) return;
+  u32 end = total - start < task_len ? total : start + task_len;
+  /* The bucket holding entry `start`: the last k with offsets[k] <= start. */
+  u32 lo = 0, hi = nbuckets;
+  while (lo + 1 < hi) {
+    u32 mid = lo + (hi - lo) / 2;
+    if (offsets[mid] <= start) lo = mid; else hi = mid;
+  }
+  u32 k = lo;
+  u32 e = start;
+  while (e < end) {
+    while (offsets[k + 1] <= e) k++; /* skip empty buckets */
+    u32 bstart = offsets[k];
+    u32 bend = offsets[k + 1];
+    u32 run_end = bend < end ? bend : end;
+    u32 run_start = e;
+    g_xyzz_t acc = g_inf();
+    for (; e < run_end; e++) {
+      u32 ent = entries[e];
+      g_affine_t p = points[ent & 0x7fffffffu];
+      if (ent >> 31) p = g_affine_neg(p);
+      acc = g_add_affine(acc, p);
+    }
+    if (bstart >= start && bend <= end) {
+      buckets[k] = acc;
+    } else if (run_start == start) {
+      partials[2 * t] = acc;
+    } else {
+      partials[2 * t + 1] = acc;
+    }
+  }
+}
+
+/* Completes every bucket msm_accumulate did not write whole: empty buckets become infinity,
+ * straddling ones the sum of their pieces (slot 0 or 1 of their first task, slot 0 of the
+ * following ones). */
+KERNEL void msm_fixup(GLOBAL const u32* offsets, u32 nbuckets, u32 task_len,
+                      GLOBAL const g_xyzz_t* partials, GLOBAL g_xyzz_t* buckets) {
   u32 k = GLOBAL_ID();
   if (k >= nbuckets) return;
-  u32 end = offsets[k + 1];
-  g_xyzz_t acc = g_inf();
-  for (u32 e = offsets[k]; e < end; e++) {
-    u32 ent = entries[e];
-    g_affine_t p = points[ent & 0x7fffffffu];
-    if (ent >> 31) p = g_affine_neg(p);
-    acc = g_add_affine(acc, p);
+  u32 b0 = offsets[k];
+  u32 b1 = offsets[k + 1];
+  if (b0 == b1) {
+    buckets[k] = g_inf();
+    return;
   }
+  u32 t0 = b0 / task_len;
+  u32 t1 = (b1 - 1) / task_len;
+  if (t0 == t1) return;
+  g_xyzz_t acc = partials[2 * t0 + (b0 == t0 * task_len ? 0u : 1u)];
+  for (u32 t = t0 + 1; t <= t1; t++) acc = g_add(acc, partials[2 * t]);
   buckets[k] = acc;
 }
 

@@ -2,7 +2,9 @@
 //!
 //! Per chunk of at most [`chunk_len`] points: upload the scalars (as given: Montgomery
 //! scalars are converted on the device), count bucket sizes, scan, scatter `(point, sign)`
-//! entries into bucket order, accumulate each bucket, reduce each window in segments and
+//! entries into bucket order, accumulate buckets in equal-length runs of entries (so one
+//! huge bucket is shared by many work-items) and add up the pieces of buckets that straddle
+//! runs, reduce each window in segments and
 //! sum the segments per window; the host reads one XYZZ point per window and combines the
 //! windows by doubling (Horner). Chunks exist only when the input exceeds the device's
 //! largest allocation; their results are added on the host.
@@ -99,6 +101,14 @@ fn run<C: CurveGroup>(
     let entries = ctx.alloc::<u32>(wg * n, "MSM sorted entries")?;
     let buckets = ctx.alloc::<Xyzz<C>>(nbk, "MSM buckets")?;
     let segs = ctx.alloc::<Xyzz<C>>(wg * nseg, "MSM segment sums")?;
+    // Accumulation tasks: at least 16 entries each, and two partial sums per task in one
+    // allocation (the entry count is bounded by windows × points).
+    let max_entries = wg * n;
+    let task_len = max_entries
+        .div_ceil((ctx.max_alloc as usize / (2 * size_of::<Xyzz<C>>())).max(1))
+        .max(16);
+    let ntasks = max_entries.div_ceil(task_len);
+    let partials = ctx.alloc::<Xyzz<C>>(2 * ntasks, "MSM partial bucket sums")?;
     let ntiles = (nbk + 1).div_ceil(SCAN_TILE);
     let sums = ctx.alloc::<u32>(ntiles, "MSM scan sums")?;
 
@@ -142,13 +152,28 @@ fn run<C: CurveGroup>(
         s.launch(
             src,
             "msm_accumulate",
-            nbk,
+            (wn * n).div_ceil(task_len),
             None,
             &[
                 mem(points),
                 mem(&entries),
                 mem(&counts),
                 Arg::U32(nbk as u32),
+                Arg::U32(task_len as u32),
+                mem(&buckets),
+                mem(&partials),
+            ],
+        )?;
+        s.launch(
+            src,
+            "msm_fixup",
+            nbk,
+            None,
+            &[
+                mem(&counts),
+                Arg::U32(nbk as u32),
+                Arg::U32(task_len as u32),
+                mem(&partials),
                 mem(&buckets),
             ],
         )?;
@@ -365,6 +390,39 @@ mod tests {
         let n = (1usize << 31) - 1;
         let wg = window_group::<Bn254G1>(n, 1 << 15, 16, u64::MAX);
         assert!((wg * n) as u64 <= u64::from(u32::MAX));
+    }
+
+    /// Equal scalars put every point in one bucket per window: the bucket spans many
+    /// accumulation tasks and is completed by `msm_fixup`. Checked against `k·ΣP`.
+    #[test]
+    fn one_huge_bucket() {
+        use zkaccel_backend::{Backend, PointsView, ScalarsView};
+        let Some(dev) = crate::test_device(None) else {
+            return;
+        };
+        let g = Projective::<Bn254G1>::generator();
+        let mut p = g;
+        let mut points = Vec::new();
+        for _ in 0..3000 {
+            points.push(p.to_affine());
+            p = p.double().add(&g);
+        }
+        let mut sum = Projective::<Bn254G1>::IDENTITY;
+        for q in &points {
+            sum = sum.add_affine(q);
+        }
+        for k in [1u64, 3, 0xffff_ffff] {
+            let scalars = vec![[k, 0, 0, 0]; points.len()];
+            let r = dev
+                .msm(
+                    &PointsView::from_affine(&points).raw(),
+                    &ScalarsView::<<Bn254G1 as CurveGroup>::Scalar>::from_canonical(&scalars)
+                        .raw(),
+                )
+                .expect("msm");
+            let want = sum.mul_limbs(&[k]);
+            assert_eq!(r.to_projective::<Bn254G1>().unwrap(), want, "k = {k}");
+        }
     }
 
     #[test]
