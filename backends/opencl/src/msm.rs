@@ -416,8 +416,7 @@ mod tests {
             let r = dev
                 .msm(
                     &PointsView::from_affine(&points).raw(),
-                    &ScalarsView::<<Bn254G1 as CurveGroup>::Scalar>::from_canonical(&scalars)
-                        .raw(),
+                    &ScalarsView::<<Bn254G1 as CurveGroup>::Scalar>::from_canonical(&scalars).raw(),
                 )
                 .expect("msm");
             let want = sum.mul_limbs(&[k]);
