@@ -37,8 +37,11 @@ DEVICE fr_t msm_load_scalar(GLOBAL const fr_t* scalars, u32 i, u32 montgomery) {
   return s;
 }
 
-KERNEL void msm_count(GLOBAL const fr_t* scalars, u32 n, u32 montgomery, u32 c, u32 w0,
-                      u32 wn, GLOBAL u32* counts) {
+/* Walks scalar i's signed digits of windows [0, w0 + wn); for each non-zero digit of a window
+ * in [w0, w0 + wn) bumps its bucket's counter and, when `scatter`, stores the entry
+ * i | sign << 31 at the position the counter had. */
+DEVICE void msm_digits_pass(GLOBAL const fr_t* scalars, u32 n, u32 montgomery, u32 c, u32 w0,
+                            u32 wn, GLOBAL u32* counters, GLOBAL u32* entries, int scatter) {
   u32 i = GLOBAL_ID();
   if (i >= n) return;
   fr_t s = msm_load_scalar(scalars, i, montgomery);
@@ -50,28 +53,20 @@ KERNEL void msm_count(GLOBAL const fr_t* scalars, u32 n, u32 montgomery, u32 c, 
     d -= carry << c;
     if (d != 0 && w >= w0) {
       u32 b = (u32)(d < 0 ? -d : d) - 1;
-      ATOMIC_INC(&counts[(w - w0) * nb + b]);
+      u32 pos = ATOMIC_INC(&counters[(w - w0) * nb + b]);
+      if (scatter) entries[pos] = i | (d < 0 ? 0x80000000u : 0u);
     }
   }
 }
 
+KERNEL void msm_count(GLOBAL const fr_t* scalars, u32 n, u32 montgomery, u32 c, u32 w0,
+                      u32 wn, GLOBAL u32* counts) {
+  msm_digits_pass(scalars, n, montgomery, c, w0, wn, counts, counts, 0);
+}
+
 KERNEL void msm_scatter(GLOBAL const fr_t* scalars, u32 n, u32 montgomery, u32 c, u32 w0,
                         u32 wn, GLOBAL u32* cursor, GLOBAL u32* entries) {
-  u32 i = GLOBAL_ID();
-  if (i >= n) return;
-  fr_t s = msm_load_scalar(scalars, i, montgomery);
-  u32 nb = 1u << (c - 1);
-  i32 carry = 0;
-  for (u32 w = 0; w < w0 + wn; w++) {
-    i32 d = msm_digit(&s, w, c) + carry;
-    carry = d > (i32)nb;
-    d -= carry << c;
-    if (d != 0 && w >= w0) {
-      u32 b = (u32)(d < 0 ? -d : d) - 1;
-      u32 pos = ATOMIC_INC(&cursor[(w - w0) * nb + b]);
-      entries[pos] = i | (d < 0 ? 0x80000000u : 0u);
-    }
-  }
+  msm_digits_pass(scalars, n, montgomery, c, w0, wn, cursor, entries, 1);
 }
 
 /* Bucket accumulation, balanced: work-item t sums the sorted entries
