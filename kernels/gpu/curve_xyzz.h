@@ -49,7 +49,7 @@ DEVICE P_T G(from_affine)(A_T p) {
 }
 
 /* dbl-2008-s-1 with a = 0. */
-DEVICE P_T G(dbl)(P_T p) {
+DEVICE_CALL P_T G(dbl)(P_T p) {
   if (G(is_inf)(p)) return p;
   C_T u = C(dbl)(p.y);
   C_T v = C(sqr)(u);
@@ -66,7 +66,7 @@ DEVICE P_T G(dbl)(P_T p) {
 }
 
 /* mdbl-2008-s-1 with a = 0: doubling of an affine point (not infinity). */
-DEVICE P_T G(dbl_affine)(A_T q) {
+DEVICE_CALL P_T G(dbl_affine)(A_T q) {
   C_T u = C(dbl)(q.y);
   C_T v = C(sqr)(u);
   C_T w = C(mul)(u, v);
@@ -82,7 +82,7 @@ DEVICE P_T G(dbl_affine)(A_T q) {
 }
 
 /* madd-2008-s: p + q with q affine (q may be infinity). */
-DEVICE P_T G(add_affine)(P_T p, A_T q) {
+DEVICE_CALL P_T G(add_affine)(P_T p, A_T q) {
   if (G(affine_is_inf)(q)) return p;
   if (G(is_inf)(p)) return G(from_affine)(q);
   C_T u2 = C(mul)(q.x, p.zz);
@@ -105,7 +105,7 @@ DEVICE P_T G(add_affine)(P_T p, A_T q) {
 }
 
 /* add-2008-s: p + q. */
-DEVICE P_T G(add)(P_T p, P_T q) {
+DEVICE_CALL P_T G(add)(P_T p, P_T q) {
   if (G(is_inf)(q)) return p;
   if (G(is_inf)(p)) return q;
   C_T u1 = C(mul)(p.x, q.zz);
@@ -130,7 +130,7 @@ DEVICE P_T G(add)(P_T p, P_T q) {
 }
 
 /* k p for a small non-negative k, double-and-add from the top bit. */
-DEVICE P_T G(mul_small)(P_T p, u32 k) {
+DEVICE_CALL P_T G(mul_small)(P_T p, u32 k) {
   P_T r = G(inf)();
   for (int i = 31; i >= 0; i--) {
     r = G(dbl)(r);

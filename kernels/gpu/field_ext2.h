@@ -29,7 +29,7 @@ DEVICE E_T E(neg)(E_T a) {
   E_T r; r.c0 = B(neg)(a.c0); r.c1 = B(neg)(a.c1); return r;
 }
 
-DEVICE E_T E(mul)(E_T a, E_T b) {
+DEVICE_CALL E_T E(mul)(E_T a, E_T b) {
   B_T v0 = B(mul)(a.c0, b.c0);
   B_T v1 = B(mul)(a.c1, b.c1);
   B_T s = B(mul)(B(add)(a.c0, a.c1), B(add)(b.c0, b.c1));
@@ -40,7 +40,7 @@ DEVICE E_T E(mul)(E_T a, E_T b) {
 }
 
 /* (a0 + a1 u)^2 = (a0 + a1)(a0 - a1) + 2 a0 a1 u: two base multiplications. */
-DEVICE E_T E(sqr)(E_T a) {
+DEVICE_CALL E_T E(sqr)(E_T a) {
   B_T m = B(mul)(a.c0, a.c1);
   E_T r;
   r.c0 = B(mul)(B(add)(a.c0, a.c1), B(sub)(a.c0, a.c1));

@@ -99,7 +99,12 @@ DEVICE F_T F(sub)(F_T a, F_T b) {
 
 DEVICE F_T F(neg)(F_T a) { return F(sub)(F(zero)(), a); }
 
-DEVICE F_T F(mul)(F_T a, F_T b) {
+/* Out of line (DEVICE_CALL): in portable C the product is 500 (8 limbs) to 2500 (12 limbs)
+ * instructions; inlined at every use, a curve addition alone was ~100-200 KB of GPU code,
+ * more than an instruction cache holds, and a BLS12 G1 MSM program 2 MB and 100 s of NVRTC
+ * time. One called copy costs a few register moves per product. To re-measure on a GPU,
+ * and to replace with a carry-chain (PTX) product on CUDA. */
+DEVICE_CALL F_T F(mul)(F_T a, F_T b) {
   const u32 p[LIMBS] = FIELD_P;
   u32 t[LIMBS + 2];
   UNROLL for (int i = 0; i < LIMBS + 2; i++) t[i] = 0;

@@ -42,15 +42,26 @@
 #define PSN_RESTRICT restrict
 #endif
 
+#if PSN_FAMILY == PSN_POSEIDON
+/* circomlib Poseidon (256-bit field, O(t^2) products per round): one out-of-line copy of the
+ * product. Inlined at each of them, a wide instance was megabytes of code (t = 17: 2 MB of
+ * SASS with the rounds already rolled, a minute of NVRTC time), more than an instruction
+ * cache holds. */
+DEVICE_CALL ff_t psn_mul(ff_t a, ff_t b) { return ff_mul(a, b); }
+#else
+/* Poseidon2 (mostly small fields, O(t) products per round): inlined. */
+DEVICE ff_t psn_mul(ff_t a, ff_t b) { return ff_mul(a, b); }
+#endif
+
 /* x^alpha with the shortest chains: x^5 = (x^2)^2 x, x^7 = (x^2)^2 x^2 x. */
 DEVICE ff_t psn_sbox(ff_t x) {
-  ff_t x2 = ff_sqr(x);
+  ff_t x2 = psn_mul(x, x);
 #if PSN_ALPHA == 3
-  return ff_mul(x2, x);
+  return psn_mul(x2, x);
 #elif PSN_ALPHA == 5
-  return ff_mul(ff_sqr(x2), x);
+  return psn_mul(psn_mul(x2, x2), x);
 #elif PSN_ALPHA == 7
-  return ff_mul(ff_mul(ff_sqr(x2), x2), x);
+  return psn_mul(psn_mul(psn_mul(x2, x2), x2), x);
 #else
 #error "PSN_ALPHA must be 3, 5 or 7"
 #endif
@@ -58,22 +69,24 @@ DEVICE ff_t psn_sbox(ff_t x) {
 
 #if PSN_FAMILY == PSN_POSEIDON
 
-/* s <- m s for a row-major t x t matrix m. The row loop stays rolled (one row's code, the
- * state in registers); only the t sums go through a small array. */
+/* s <- m s for a row-major t x t matrix m. The row loop stays rolled (one row's code; the
+ * t sums go through a small array): unrolled, the t^2 inlined 256-bit products made the
+ * wide instances megabytes of code and minutes of NVRTC time each. */
 DEVICE void psn_mat(ff_t* s, const GLOBAL ff_t* PSN_RESTRICT m) {
   ff_t o[PSN_T];
-  for (int i = 0; i < PSN_T; i++) {
+  NO_UNROLL for (int i = 0; i < PSN_T; i++) {
     const GLOBAL ff_t* row = m + i * PSN_T;
-    ff_t acc = ff_mul(row[0], s[0]);
-    UNROLL for (int j = 1; j < PSN_T; j++) acc = ff_add(acc, ff_mul(row[j], s[j]));
+    ff_t acc = psn_mul(row[0], s[0]);
+    UNROLL for (int j = 1; j < PSN_T; j++) acc = ff_add(acc, psn_mul(row[j], s[j]));
     o[i] = acc;
   }
   UNROLL for (int i = 0; i < PSN_T; i++) s[i] = o[i];
 }
 
-/* A full round: constants, S-box on every cell, matrix. */
-DEVICE void psn_full_round(ff_t* s, const GLOBAL ff_t* PSN_RESTRICT c,
-                           const GLOBAL ff_t* PSN_RESTRICT m) {
+/* A full round: constants, S-box on every cell, matrix (one copy, called from the three
+ * places that need it). */
+DEVICE_CALL void psn_full_round(ff_t* s, const GLOBAL ff_t* PSN_RESTRICT c,
+                                const GLOBAL ff_t* PSN_RESTRICT m) {
   UNROLL for (int i = 0; i < PSN_T; i++) s[i] = psn_sbox(ff_add(s[i], c[i]));
   psn_mat(s, m);
 }
@@ -81,23 +94,26 @@ DEVICE void psn_full_round(ff_t* s, const GLOBAL ff_t* PSN_RESTRICT c,
 /* The permutation (paper Appendix B): the first HALF full rounds (the last of them with the
  * pre-sparse matrix), R_P partial rounds with one constant on s[0] and a sparse matrix
  * y0 = m00 x0 + sum row[k] s[k+1], y[k+1] = s[k+1] + col[k] x0, then HALF full rounds. */
-DEVICE void psn_permute(ff_t* s, const GLOBAL ff_t* PSN_RESTRICT c0,
-                        const GLOBAL ff_t* PSN_RESTRICT c1, const GLOBAL ff_t* PSN_RESTRICT c2,
-                        const GLOBAL ff_t* PSN_RESTRICT c3) {
-  for (int r = 0; r < PSN_HALF - 1; r++) psn_full_round(s, c0 + r * PSN_T, c1);
+DEVICE_CALL void psn_permute(ff_t* s, const GLOBAL ff_t* PSN_RESTRICT c0,
+                             const GLOBAL ff_t* PSN_RESTRICT c1,
+                             const GLOBAL ff_t* PSN_RESTRICT c2,
+                             const GLOBAL ff_t* PSN_RESTRICT c3) {
+  NO_UNROLL for (int r = 0; r < PSN_HALF - 1; r++) psn_full_round(s, c0 + r * PSN_T, c1);
   psn_full_round(s, c0 + (PSN_HALF - 1) * PSN_T, c1 + PSN_T * PSN_T);
-  for (int r = 0; r < PSN_RP; r++) {
+  NO_UNROLL for (int r = 0; r < PSN_RP; r++) {
     const GLOBAL ff_t* p = c2 + r * (PSN_T + 1);
     const GLOBAL ff_t* col = c3 + r * (PSN_T - 1);
     ff_t x0 = psn_sbox(ff_add(s[0], p[0]));
-    ff_t y0 = ff_mul(p[1], x0);
+    ff_t y0 = psn_mul(p[1], x0);
     UNROLL for (int k = 1; k < PSN_T; k++) {
-      y0 = ff_add(y0, ff_mul(p[k + 1], s[k]));
-      s[k] = ff_add(s[k], ff_mul(col[k - 1], x0));
+      y0 = ff_add(y0, psn_mul(p[k + 1], s[k]));
+      s[k] = ff_add(s[k], psn_mul(col[k - 1], x0));
     }
     s[0] = y0;
   }
-  for (int r = 0; r < PSN_HALF; r++) psn_full_round(s, c0 + (PSN_HALF + r) * PSN_T, c1);
+  NO_UNROLL for (int r = 0; r < PSN_HALF; r++) {
+    psn_full_round(s, c0 + (PSN_HALF + r) * PSN_T, c1);
+  }
 }
 
 #elif PSN_FAMILY == PSN_POSEIDON2

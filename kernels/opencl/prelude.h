@@ -15,7 +15,12 @@ typedef int i32;
 /* A pointer parameter to local memory. */
 #define LOCAL_PARAM __local
 #define DEVICE static inline
+/* A function large enough that one copy, called, beats a copy inlined at every use (curve
+ * additions and doublings, extension-field products); the compiler may still inline it. */
+#define DEVICE_CALL static
 #define UNROLL _Pragma("unroll")
+/* Keeps a loop rolled (one copy of its body): for long loops of wide-field arithmetic. */
+#define NO_UNROLL _Pragma("unroll 1")
 
 #define GLOBAL_ID() ((u32)get_global_id(0))
 #define LOCAL_ID() ((u32)get_local_id(0))
