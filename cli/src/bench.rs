@@ -170,8 +170,19 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     if !args.backend.is_empty() {
         for k in &args.backend {
+            // Some backends are opened only when asked for by name (CUDA until it has been
+            // validated on a GPU): look again with the policy that names them.
+            let named = || -> Result<bool> {
+                let rt = Runtime::builder().policy(Policy::Only(*k)).build()?;
+                Ok(rt.devices().iter().any(|d| d.info.kind == *k))
+            };
             if !kinds.contains(k) {
-                bail!("backend '{k}' is not available on this machine (run `zkaccel devices`)");
+                if !named()? {
+                    bail!(
+                        "backend '{k}' is not available on this machine (run `zkaccel devices`)"
+                    );
+                }
+                kinds.push(*k);
             }
         }
         kinds.retain(|k| args.backend.contains(k));

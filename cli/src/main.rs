@@ -5,7 +5,7 @@ mod bench;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use zkaccel::{Policy, Runtime};
+use zkaccel::{DeviceKind, Policy, Runtime};
 
 /// zkaccel: MSM, NTT and hashing on the best device present.
 #[derive(Parser, Debug)]
@@ -158,6 +158,20 @@ fn devices(json: bool) -> Result<()> {
                 "no"
             }
         );
+    }
+    let has_cuda = rt.devices().iter().any(|d| d.info.kind == DeviceKind::Cuda);
+    if !has_cuda && std::env::var_os("ZKACCEL_CUDA").is_none() {
+        let only = Runtime::builder()
+            .policy(Policy::Only(DeviceKind::Cuda))
+            .build()?;
+        let found = only.devices().len();
+        if found > 0 {
+            println!(
+                "note: {found} CUDA device(s) found but not used by auto routing: the CUDA \
+                 backend is not yet validated on a GPU; ZKACCEL_CUDA=1 enables it, \
+                 `zkaccel bench --backend cuda` measures it"
+            );
+        }
     }
     Ok(())
 }

@@ -20,6 +20,7 @@
 //! hash the backends use as their compile-cache key.
 
 mod hash;
+pub mod host;
 mod ntt;
 
 pub use hash::{hash_constants, hash_program, SPONGE_FIRST, SPONGE_LAST};

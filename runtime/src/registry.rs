@@ -105,6 +105,7 @@ pub struct RuntimeBuilder {
     cpu_threads: Option<usize>,
     no_cpu: bool,
     no_opencl: bool,
+    no_cuda: bool,
     extra: Vec<Arc<dyn Backend>>,
     validation: PointValidation,
 }
@@ -130,6 +131,42 @@ fn discover_opencl() -> Vec<Arc<dyn Backend>> {
     }
     #[cfg(not(feature = "opencl"))]
     Vec::new()
+}
+
+/// CUDA devices found on this machine: none when the feature is off, the driver, a device
+/// or NVRTC is missing, or `ZKACCEL_CUDA=0`.
+///
+/// The CUDA backend has not yet been validated on a GPU (its kernels are the OpenCL ones,
+/// conformance-tested on PoCL, compiled by NVRTC in CI), so `Auto` and `Prefer` policies use
+/// it only when `ZKACCEL_CUDA=1` asks for it; `Only(Cuda)` always looks for it.
+fn discover_cuda(asked: bool) -> Vec<Arc<dyn Backend>> {
+    #[cfg(feature = "cuda")]
+    {
+        match std::env::var("ZKACCEL_CUDA").as_deref() {
+            Ok("0") => return Vec::new(),
+            Ok("1") => {}
+            _ if asked => {}
+            _ => {
+                tracing::debug!("CUDA not opened: unvalidated backend, set ZKACCEL_CUDA=1");
+                return Vec::new();
+            }
+        }
+        match zkaccel_cuda::discover() {
+            Ok(devs) => devs
+                .into_iter()
+                .map(|d| Arc::new(d) as Arc<dyn Backend>)
+                .collect(),
+            Err(e) => {
+                tracing::debug!("no CUDA device: {e}");
+                Vec::new()
+            }
+        }
+    }
+    #[cfg(not(feature = "cuda"))]
+    {
+        let _ = asked;
+        Vec::new()
+    }
 }
 
 impl RuntimeBuilder {
@@ -175,6 +212,12 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Does not look for CUDA devices (also: `ZKACCEL_CUDA=0` in the environment).
+    pub fn without_cuda(mut self) -> Self {
+        self.no_cuda = true;
+        self
+    }
+
     /// The default point validation for MSM bases (default: coordinates reduced only).
     pub fn point_validation(mut self, v: PointValidation) -> Self {
         self.validation = v;
@@ -184,6 +227,8 @@ impl RuntimeBuilder {
     /// Discovers devices and builds the runtime.
     pub fn build(self) -> Result<Runtime> {
         let opencl = self.wants(DeviceKind::OpenCl) && !self.no_opencl;
+        let cuda = self.wants(DeviceKind::Cuda) && !self.no_cuda;
+        let cuda_asked = self.policy == Policy::Only(DeviceKind::Cuda);
         let mut backends: Vec<Arc<dyn Backend>> = self.extra;
         if !self.no_cpu {
             let cpu = match self.cpu_threads {
@@ -192,6 +237,9 @@ impl RuntimeBuilder {
                 None => zkaccel_cpu::CpuBackend::new(),
             };
             backends.push(Arc::new(cpu));
+        }
+        if cuda {
+            backends.extend(discover_cuda(cuda_asked));
         }
         if opencl {
             backends.extend(discover_opencl());

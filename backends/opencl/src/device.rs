@@ -1,12 +1,12 @@
 //! One OpenCL device: its context and queue, program building with the disk cache, buffers,
-//! transfers and launches.
+//! transfers and launches — the [`GpuDevice`] the shared host code
+//! (`zkaccel_kernels::host`) drives.
 //!
 //! Every operation takes a [`Session`], which holds the device's lock for the operation's
 //! duration: kernels objects are not thread-safe (`clSetKernelArg`), and one in-order queue
 //! per device keeps each operation's launches and transfers in sequence. Buffers belong to
 //! the context and may outlive sessions (prepared MSM bases, NTT twiddles).
 
-use crate::cache::BinaryCache;
 use crate::error::{code_name, map};
 use opencl3::command_queue::CommandQueue;
 use opencl3::context::Context;
@@ -15,12 +15,13 @@ use opencl3::error_codes::ClError;
 use opencl3::kernel::Kernel;
 use opencl3::memory::{Buffer, ClMem, CL_MEM_COPY_HOST_PTR, CL_MEM_READ_WRITE};
 use opencl3::program::Program;
-use opencl3::types::{cl_mem, CL_BLOCKING};
+use opencl3::types::CL_BLOCKING;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use zkaccel_backend::{BackendError, BackendResult};
-use zkaccel_kernels::ProgramSource;
+use zkaccel_kernels::host::{Arg, BinaryCache, GpuDevice, GpuSession, Limits};
+use zkaccel_kernels::{ProgramSource, Target};
 
 /// Build options for every program (the kernels are written for OpenCL C 1.2).
 const BUILD_OPTIONS: &str = "-cl-std=CL1.2";
@@ -41,7 +42,7 @@ struct State {
 }
 
 /// An OpenCL device ready for work.
-pub(crate) struct Ctx {
+pub struct Ctx {
     pub(crate) device: Device,
     context: Context,
     queue: CommandQueue,
@@ -90,15 +91,6 @@ impl Ctx {
             state: Mutex::new(State::default()),
             counters: ProgramCounters::default(),
         })
-    }
-
-    /// Takes the device for one operation.
-    pub(crate) fn session(&self) -> Session<'_> {
-        Session {
-            ctx: self,
-            // A panic while holding the lock leaves only caches behind: keep going.
-            state: self.state.lock().unwrap_or_else(|e| e.into_inner()),
-        }
     }
 
     fn build(&self, src: &ProgramSource) -> BackendResult<Program> {
@@ -150,92 +142,83 @@ impl Ctx {
         }
         Ok(program)
     }
+}
 
-    fn check_alloc(&self, bytes: u64, what: &str) -> BackendResult<()> {
-        if bytes > self.max_alloc {
-            return Err(BackendError::OutOfMemory {
-                requested: bytes,
-                detail: format!(
-                    "{what}: one buffer of {bytes} bytes exceeds the device's maximum \
-                     allocation of {} bytes",
-                    self.max_alloc
-                ),
-            });
-        }
-        Ok(())
+impl GpuDevice for Ctx {
+    type Mem = Buffer<u8>;
+    type Session<'a> = Session<'a>;
+
+    fn target(&self) -> Target {
+        Target::OpenCl
     }
 
-    /// A device buffer of `len` elements (at least one: OpenCL has no empty buffers).
-    pub(crate) fn alloc<T>(&self, len: usize, what: &str) -> BackendResult<Buffer<T>> {
-        let bytes = (len.max(1) * size_of::<T>()) as u64;
-        self.check_alloc(bytes, what)?;
+    fn limits(&self) -> Limits {
+        Limits {
+            max_alloc: self.max_alloc,
+            max_work_group: self.max_work_group,
+            local_mem: self.local_mem,
+        }
+    }
+
+    fn alloc_bytes(&self, bytes: usize, what: &str) -> BackendResult<Buffer<u8>> {
         // SAFETY: no host pointer is passed.
         unsafe {
-            Buffer::<T>::create(
+            Buffer::<u8>::create(
                 &self.context,
                 CL_MEM_READ_WRITE,
-                len.max(1),
+                bytes.max(1),
                 std::ptr::null_mut(),
             )
         }
-        .map_err(|e| map(e, what, bytes))
+        .map_err(|e| map(e, what, bytes as u64))
     }
 
-    /// A device buffer holding a copy of `data` (one element of garbage when `data` is empty).
-    pub(crate) fn upload<T: bytemuck::Pod>(
-        &self,
-        data: &[T],
-        what: &str,
-    ) -> BackendResult<Buffer<T>> {
+    fn upload_bytes(&self, data: &[u8], what: &str) -> BackendResult<Buffer<u8>> {
         if data.is_empty() {
-            return self.alloc(1, what);
+            return self.alloc_bytes(1, what);
         }
-        let bytes = size_of_val(data) as u64;
-        self.check_alloc(bytes, what)?;
-        // SAFETY: with CL_MEM_COPY_HOST_PTR the driver copies `data.len()` elements from the
+        // SAFETY: with CL_MEM_COPY_HOST_PTR the driver copies `data.len()` bytes from the
         // pointer during the call and never writes through it.
         unsafe {
-            Buffer::<T>::create(
+            Buffer::<u8>::create(
                 &self.context,
                 CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
                 data.len(),
                 data.as_ptr() as *mut std::ffi::c_void,
             )
         }
-        .map_err(|e| map(e, what, bytes))
+        .map_err(|e| map(e, what, data.len() as u64))
+    }
+
+    fn session(&self) -> Session<'_> {
+        Session {
+            ctx: self,
+            // A panic while holding the lock leaves only caches behind: keep going.
+            state: self.state.lock().unwrap_or_else(|e| e.into_inner()),
+        }
     }
 }
 
-/// A value passed to a kernel.
-#[derive(Clone, Copy)]
-pub(crate) enum Arg<'a> {
-    /// A buffer of any element type.
-    Mem(cl_mem, std::marker::PhantomData<&'a ()>),
-    /// A 32-bit unsigned integer.
-    U32(u32),
-}
-
-/// Passes a buffer to a kernel.
-pub(crate) fn mem<T>(b: &Buffer<T>) -> Arg<'_> {
-    Arg::Mem(b.get(), std::marker::PhantomData)
-}
-
 /// The device, held for one operation.
-pub(crate) struct Session<'a> {
-    pub(crate) ctx: &'a Ctx,
+pub struct Session<'a> {
+    ctx: &'a Ctx,
     state: MutexGuard<'a, State>,
 }
 
-impl Session<'_> {
-    /// Builds (or fetches) `src` and launches its kernel `name` over `global` work-items
-    /// (rounded up to a multiple of `local` when given; kernels check their bounds).
-    pub(crate) fn launch(
+impl GpuSession for Session<'_> {
+    type Dev = Ctx;
+
+    fn dev(&self) -> &Ctx {
+        self.ctx
+    }
+
+    fn launch(
         &mut self,
         src: &ProgramSource,
         name: &str,
         global: usize,
         local: Option<usize>,
-        args: &[Arg<'_>],
+        args: &[Arg<'_, Ctx>],
     ) -> BackendResult<()> {
         if global == 0 {
             return Ok(());
@@ -260,7 +243,7 @@ impl Session<'_> {
             // live for the call (they are borrowed by `args`).
             unsafe {
                 match a {
-                    Arg::Mem(m, _) => kernel.set_arg(i, m),
+                    Arg::Mem(m) => kernel.set_arg(i, &m.get()),
                     Arg::U32(v) => kernel.set_arg(i, v),
                 }
             }
@@ -288,79 +271,53 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Copies `data` into `buf` at element `offset`.
-    pub(crate) fn write<T: bytemuck::Pod>(
+    fn write_bytes(
         &mut self,
-        buf: &mut Buffer<T>,
+        mem: &mut Buffer<u8>,
         offset: usize,
-        data: &[T],
+        data: &[u8],
     ) -> BackendResult<()> {
-        if data.is_empty() {
-            return Ok(());
-        }
-        // SAFETY: blocking write of `data`, which outlives the call.
-        unsafe {
-            self.ctx.queue.enqueue_write_buffer(
-                buf,
-                CL_BLOCKING,
-                offset * size_of::<T>(),
-                data,
-                &[],
-            )
-        }
-        .map_err(|e| map(e, "upload", size_of_val(data) as u64))?;
-        Ok(())
-    }
-
-    /// Copies `out.len()` elements of `buf`, from element `offset`, into `out` (waits for
-    /// everything queued before).
-    pub(crate) fn read<T: bytemuck::Pod>(
-        &mut self,
-        buf: &Buffer<T>,
-        offset: usize,
-        out: &mut [T],
-    ) -> BackendResult<()> {
-        if out.is_empty() {
-            return self.finish();
-        }
-        // SAFETY: blocking read into `out`, which outlives the call.
+        // SAFETY: blocking write of `data`, which outlives the call, into a range the caller
+        // checked to lie within the buffer.
         unsafe {
             self.ctx
                 .queue
-                .enqueue_read_buffer(buf, CL_BLOCKING, offset * size_of::<T>(), out, &[])
+                .enqueue_write_buffer(mem, CL_BLOCKING, offset, data, &[])
         }
-        .map_err(|e| map(e, "download", size_of_val(out) as u64))?;
+        .map_err(|e| map(e, "upload", data.len() as u64))?;
         Ok(())
     }
 
-    /// Sets the first `len` words of `buf` to zero.
-    pub(crate) fn zero(&mut self, buf: &mut Buffer<u32>, len: usize) -> BackendResult<()> {
-        if len == 0 {
-            return Ok(());
-        }
-        let bytes = len * size_of::<u32>();
-        // SAFETY: a fill of `len` words within the buffer (callers size it).
+    fn read_bytes(&mut self, mem: &Buffer<u8>, offset: usize, out: &mut [u8]) -> BackendResult<()> {
+        // SAFETY: blocking read into `out`, which outlives the call, from a range the caller
+        // checked to lie within the buffer.
         unsafe {
             self.ctx
                 .queue
-                .enqueue_fill_buffer(buf, &[0u32], 0, bytes, &[])
+                .enqueue_read_buffer(mem, CL_BLOCKING, offset, out, &[])
+        }
+        .map_err(|e| map(e, "download", out.len() as u64))?;
+        Ok(())
+    }
+
+    fn zero_bytes(&mut self, mem: &mut Buffer<u8>, bytes: usize) -> BackendResult<()> {
+        // SAFETY: a fill of `bytes` bytes within the buffer (the caller checked the range).
+        unsafe {
+            self.ctx
+                .queue
+                .enqueue_fill_buffer(mem, &[0u8], 0, bytes, &[])
         }
         .map_err(|e| map(e, "fill", bytes as u64))?;
         Ok(())
     }
 
-    /// Copies `len` elements from `src` to `dst` on the device.
-    pub(crate) fn copy<T>(
+    fn copy_bytes(
         &mut self,
-        src: &Buffer<T>,
-        dst: &mut Buffer<T>,
-        len: usize,
+        src: &Buffer<u8>,
+        dst: &mut Buffer<u8>,
+        bytes: usize,
     ) -> BackendResult<()> {
-        if len == 0 {
-            return Ok(());
-        }
-        let bytes = len * size_of::<T>();
-        // SAFETY: both ranges lie within their buffers (callers size them).
+        // SAFETY: both ranges lie within their buffers (the caller checked them).
         unsafe {
             self.ctx
                 .queue
@@ -370,8 +327,7 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Waits for everything queued.
-    pub(crate) fn finish(&mut self) -> BackendResult<()> {
+    fn finish(&mut self) -> BackendResult<()> {
         self.ctx.queue.finish().map_err(|e| map(e, "finish", 0))
     }
 }

@@ -8,40 +8,36 @@
 //! and [`discover`] answers with the reason instead of a device.
 //!
 //! The device code is the portable C of `kernels/gpu/` (crate `zkaccel-kernels`), assembled
-//! per curve or field, compiled once per device and kept on disk (see [`cache`]); a compile
+//! per curve or field, compiled once per device and kept on disk
+//! ([`zkaccel_kernels::host::BinaryCache`], directory `opencl`); a compile
 //! failure returns the compiler's log in [`BackendError::Compile`]. OpenCL status codes map
 //! to backend errors by meaning (allocation failures and `CL_OUT_OF_RESOURCES` become
 //! [`BackendError::OutOfMemory`]), so the runtime's dispatcher can fall back to another
 //! device.
 //!
-//! What runs on the device:
+//! What runs on the device, and the host code around it, is shared with the CUDA backend
+//! (`zkaccel_kernels::host`): this crate supplies the OpenCL [`GpuDevice`] (buffers, queue,
+//! program builds) and discovery.
 //! - MSM: signed-digit windows, a counting sort of (point, sign) by bucket with device-side
 //!   prefix sums, bucket accumulation with mixed XYZZ additions, per-window bucket
-//!   reduction in segments; the host adds the segment results and combines windows. Bases
-//!   can stay resident ([`Backend::prepare_bases`]); inputs larger than the device's
-//!   largest allocation are split into chunks whose results are added on the host.
-//! - NTT and hashing: see [`ntt`] and [`hash`].
+//!   reduction in segments; the host combines windows. Bases can stay resident
+//!   ([`Backend::prepare_bases`]); inputs larger than the device's largest allocation are
+//!   split into chunks whose results are added on the host.
+//! - NTT: twiddles resident per domain, radix-2^k passes in local memory, cosets, both
+//!   orders, batches; hashing: one work-item per state, sponge or Merkle node.
 //!
 //! Work on one device is serialized by a lock per device (one in-order queue); separate
 //! devices run concurrently.
 
-pub mod cache;
 mod device;
 mod error;
-mod hash;
-mod msm;
-mod ntt;
 
 pub use error::code_name;
 
 use device::Ctx;
 use opencl3::device::{Device, CL_DEVICE_TYPE_ALL, CL_DEVICE_TYPE_CPU};
-use std::sync::Arc;
-use zkaccel_backend::{
-    Backend, BackendError, BackendNttDomain, BackendResult, Capabilities, CurveGroupId, DeviceInfo,
-    DeviceKind, HashOp, MsmCapability, NttDomainSpec, PreparedBases, RawPoint, RawPoints,
-    RawScalars,
-};
+use zkaccel_backend::{Backend, BackendResult, DeviceInfo, DeviceKind};
+use zkaccel_kernels::host::{BinaryCache, GpuBackend, GpuDevice};
 
 /// How to open OpenCL devices.
 #[derive(Clone, Debug, Default)]
@@ -51,27 +47,28 @@ pub struct OpenClOptions {
     /// Also read from `ZKACCEL_OPENCL_MAX_ALLOC` (bytes) when `None`.
     pub max_alloc_bytes: Option<u64>,
     /// The compiled-program cache; `None` uses the default location
-    /// ([`cache::BinaryCache::from_env`]).
-    pub cache: Option<cache::BinaryCache>,
+    /// (`BinaryCache::from_env("opencl")`).
+    pub cache: Option<BinaryCache>,
     /// Do not use a program cache at all.
     pub no_cache: bool,
 }
 
 /// One OpenCL device.
 pub struct OpenClBackend {
-    info: DeviceInfo,
-    ctx: Arc<Ctx>,
+    gpu: GpuBackend<Ctx>,
     platform: String,
 }
 
 impl std::fmt::Debug for OpenClBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OpenClBackend")
-            .field("info", &self.info)
+            .field("info", self.gpu.info())
             .field("platform", &self.platform)
             .finish()
     }
 }
+
+zkaccel_kernels::forward_backend!(OpenClBackend, gpu);
 
 /// Every OpenCL device of every platform, with default options; `Err` says why there are
 /// none (no OpenCL library, no platform, ...).
@@ -133,7 +130,7 @@ pub fn default_device(options: &OpenClOptions) -> Result<OpenClBackend, String> 
         let want = want.to_ascii_lowercase();
         return match all.iter().position(|b| {
             b.platform.to_ascii_lowercase().contains(&want)
-                || b.info.name.to_ascii_lowercase().contains(&want)
+                || b.info().name.to_ascii_lowercase().contains(&want)
         }) {
             Some(i) => Ok(all.swap_remove(i)),
             None => Err(format!(
@@ -141,7 +138,7 @@ pub fn default_device(options: &OpenClOptions) -> Result<OpenClBackend, String> 
             )),
         };
     }
-    let i = all.iter().position(|b| !b.info.runs_on_host).unwrap_or(0);
+    let i = all.iter().position(|b| !b.info().runs_on_host).unwrap_or(0);
     Ok(all.swap_remove(i))
 }
 
@@ -160,7 +157,10 @@ impl OpenClBackend {
         let cache = if options.no_cache {
             None
         } else {
-            options.cache.clone().or_else(cache::BinaryCache::from_env)
+            options
+                .cache
+                .clone()
+                .or_else(|| BinaryCache::from_env("opencl"))
         };
         let is_cpu = device.dev_type().is_ok_and(|t| t & CL_DEVICE_TYPE_CPU != 0);
         let info = DeviceInfo {
@@ -184,8 +184,7 @@ impl OpenClBackend {
             cache,
         )?;
         Ok(Self {
-            info,
-            ctx: Arc::new(ctx),
+            gpu: GpuBackend::new(info, ctx),
             platform: platform.to_string(),
         })
     }
@@ -197,68 +196,14 @@ impl OpenClBackend {
 
     /// The largest single buffer the backend will allocate, bytes.
     pub fn max_alloc_bytes(&self) -> u64 {
-        self.ctx.max_alloc
+        self.gpu.device().limits().max_alloc
     }
 
     /// Programs compiled from source and programs loaded from the disk cache so far.
     pub fn program_counts(&self) -> (u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;
-        (
-            self.ctx.counters.compiled.load(Relaxed),
-            self.ctx.counters.loaded.load(Relaxed),
-        )
-    }
-}
-
-impl Backend for OpenClBackend {
-    fn info(&self) -> &DeviceInfo {
-        &self.info
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            msm: CurveGroupId::ALL
-                .iter()
-                .map(|&id| MsmCapability {
-                    id,
-                    // Chunks of at most 2^31 - 1 points (entry indices are 31 bits); any
-                    // number of chunks.
-                    max_len: usize::MAX,
-                })
-                .collect(),
-            ntt: ntt::capabilities(&self.ctx),
-            hash: hash::capabilities(&self.ctx),
-            resident_bases: true,
-        }
-    }
-
-    fn msm(&self, bases: &RawPoints<'_>, scalars: &RawScalars<'_>) -> BackendResult<RawPoint> {
-        if bases.len() != scalars.len() {
-            return Err(BackendError::BadInput(format!(
-                "{} bases but {} scalars",
-                bases.len(),
-                scalars.len()
-            )));
-        }
-        msm::msm(&self.ctx, bases, scalars)
-    }
-
-    fn prepare_bases(&self, bases: &RawPoints<'_>) -> BackendResult<Arc<dyn PreparedBases>> {
-        msm::prepare(&self.ctx, bases)
-    }
-
-    fn hash(
-        &self,
-        id: zkaccel_backend::hash::HashId,
-        op: HashOp,
-        input: &[u8],
-        output: &mut [u8],
-    ) -> BackendResult<()> {
-        hash::hash(&self.ctx, id, op, input, output)
-    }
-
-    fn ntt_domain(&self, spec: &NttDomainSpec) -> BackendResult<Arc<dyn BackendNttDomain>> {
-        ntt::domain(&self.ctx, spec)
+        let c = &self.gpu.device().counters;
+        (c.compiled.load(Relaxed), c.loaded.load(Relaxed))
     }
 }
 
@@ -278,5 +223,27 @@ pub(crate) fn test_device(max_alloc_bytes: Option<u64>) -> Option<OpenClBackend>
             eprintln!("SKIPPED: no OpenCL device: {e}");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zkaccel_kernels::host::checks;
+
+    /// 4 KiB allocations: hash messages absorbed in segments, NTT batches in groups of
+    /// columns, capabilities shrunk to what fits.
+    #[test]
+    fn small_allocations() {
+        let Some(small) = test_device(Some(4096)) else {
+            return;
+        };
+        checks::hash_long_messages_in_segments(&small);
+        checks::ntt_in_groups_of_columns(&small);
+        let Some(full) = test_device(None) else {
+            return;
+        };
+        checks::hash_capabilities_follow_the_allocation_limit(&small, &full);
+        checks::hash_bad_shapes_are_errors(&full);
     }
 }

@@ -337,6 +337,18 @@ macro_rules! conformance_suite {
                 }
             }
             #[test]
+            fn ntt_large_sizes() {
+                if let ::core::option::Option::Some(b) = __backend() {
+                    $crate::conformance::ntt_large_sizes(&*b);
+                }
+            }
+            #[test]
+            fn ntt_wide_interleaved() {
+                if let ::core::option::Option::Some(b) = __backend() {
+                    $crate::conformance::ntt_wide_interleaved(&*b);
+                }
+            }
+            #[test]
             fn hash_known_answers() {
                 if let ::core::option::Option::Some(b) = __backend() {
                     $crate::conformance::hash_known_answers(&*b);

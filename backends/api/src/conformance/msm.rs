@@ -464,7 +464,8 @@ pub fn msm_negated_points<C: RefCurve>(b: &dyn Backend) {
     }
 }
 
-/// The same base many times (bucket doublings), and bases that repeat in patterns.
+/// The same base many times (bucket doublings), bases that repeat in patterns, and many
+/// distinct bases under one scalar (one bucket holds every point).
 pub fn msm_repeated_points<C: RefCurve>(b: &dyn Backend) {
     let Some((mut cx, max)) = start::<C>(b, "repeated points") else {
         return;
@@ -527,6 +528,28 @@ pub fn msm_repeated_points<C: RefCurve>(b: &dyn Backend) {
             &scalars,
             &want,
         );
+    }
+    // Distinct points, one scalar: every point lands in the same bucket of each window, so
+    // one bucket holds all n entries (a device has to share it among many work-items).
+    let n = match C::GROUP {
+        GroupId::G1 => 3000,
+        GroupId::G2 => 600,
+    };
+    if fits(&cx, max, n) {
+        let ark_points = random_ark_points::<C>(&mut cx, n);
+        let bases = to_ours::<C>(&ark_points);
+        let r = random_scalar::<C>(&mut cx);
+        for s in [C::Scalar::ONE, C::Scalar::from_u64(0xffff_ffff), r] {
+            let scalars = vec![s; n];
+            let want = ark_msm::<C>(&ark_points, &scalars);
+            check_plain::<C>(
+                &cx,
+                &format!("{n} distinct points, one scalar"),
+                &bases,
+                &scalars,
+                &want,
+            );
+        }
     }
 }
 

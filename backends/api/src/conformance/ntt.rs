@@ -660,3 +660,106 @@ pub fn ntt_known_answer_bn254_root(b: &dyn Backend) {
         .collect();
     check_vec(&cx, &case, &data, &want, "the powers of the published ω");
 }
+
+/// One large transform over `F` (several passes over memory on a device) against Horner
+/// evaluation at a few points, and round trips through the other orders and a coset.
+fn large<F: RefNttField>(b: &dyn Backend, log_n: u32) {
+    let Some((mut cx, max)) = start::<F>(b, "large") else {
+        return;
+    };
+    if sizes(&cx, max, &[log_n]).is_empty() {
+        return;
+    }
+    let n = 1usize << log_n;
+    let d = default_domain::<F>(&cx, log_n);
+    let x = random_vec::<F>(&mut cx, n);
+    let mut y = x.clone();
+    let fwd = plain::<F>(NttDirection::Forward);
+    run(&cx, &*d, &mut y, &fwd, &describe(log_n, &fwd));
+    let w = F::two_adic_root(log_n).unwrap_or_else(|| cx.fail("no root"));
+    for i in [0usize, 1, 5, n / 2 + 3, n - 1] {
+        let pt = w.pow(&[i as u64]);
+        let v = x.iter().rev().fold(F::ZERO, |acc, &c| acc * pt + c);
+        if y[i] != v {
+            cx.fail(format_args!(
+                "2^{log_n} forward: element {i} is {:?}, Horner evaluation gives {v:?}",
+                y[i]
+            ));
+        }
+    }
+    let g = Some(F::multiplicative_generator());
+    for (orders, shift) in [(ORDERS[1], None), (ORDERS[2], g), (ORDERS[3], g)] {
+        let fwd = config::<F>(
+            NttDirection::Forward,
+            orders,
+            shift,
+            1,
+            BatchLayout::Contiguous,
+        );
+        let inv = config::<F>(
+            NttDirection::Inverse,
+            (orders.1, orders.0),
+            shift,
+            1,
+            BatchLayout::Contiguous,
+        );
+        let mut v = x.clone();
+        let case = format!("round trip {}", describe(log_n, &fwd));
+        run(&cx, &*d, &mut v, &fwd, &case);
+        run(&cx, &*d, &mut v, &inv, &case);
+        check_vec(&cx, &case, &v, &x, "the input");
+    }
+}
+
+/// Large transforms: BN254 at `2^20`, Goldilocks at `2^19`, BabyBear at `2^22` (sizes at
+/// which a device runs its strided passes).
+pub fn ntt_large_sizes(b: &dyn Backend) {
+    large::<Bn254Fr>(b, 20);
+    large::<crate::field::Goldilocks>(b, 19);
+    large::<crate::field::BabyBear>(b, 22);
+}
+
+/// Wide interleaved batches equal column-by-column transforms, in every order, both
+/// directions, with a coset.
+fn wide<F: RefNttField>(b: &dyn Backend, log_n: u32, batch: usize) {
+    let Some((mut cx, max)) = start::<F>(b, "wide interleaved") else {
+        return;
+    };
+    if sizes(&cx, max, &[log_n]).is_empty() {
+        return;
+    }
+    let n = 1usize << log_n;
+    let d = default_domain::<F>(&cx, log_n);
+    let m = random_vec::<F>(&mut cx, n * batch);
+    let g = Some(F::from_u64(5));
+    for direction in DIRECTIONS {
+        for orders in ORDERS {
+            let one = config::<F>(direction, orders, g, 1, BatchLayout::Contiguous);
+            let all = config::<F>(direction, orders, g, batch, BatchLayout::Interleaved);
+            let case = describe(log_n, &all);
+            let mut inter = m.clone();
+            run(&cx, &*d, &mut inter, &all, &case);
+            for col in [0, batch / 2, batch - 1] {
+                let mut x: Vec<F> = (0..n).map(|i| m[i * batch + col]).collect();
+                run(&cx, &*d, &mut x, &one, &describe(log_n, &one));
+                let got: Vec<F> = (0..n).map(|i| inter[i * batch + col]).collect();
+                check_vec(
+                    &cx,
+                    &format!("{case}, column {col}"),
+                    &got,
+                    &x,
+                    "the column transformed alone",
+                );
+            }
+        }
+    }
+}
+
+/// Wide interleaved batches (on a device: tiles across columns, several passes, bit
+/// reversal by rows) over every NTT field of the small and the large kind.
+pub fn ntt_wide_interleaved(b: &dyn Backend) {
+    wide::<crate::field::Goldilocks>(b, 14, 3);
+    wide::<crate::field::Goldilocks>(b, 12, 37);
+    wide::<Bn254Fr>(b, 13, 6);
+    wide::<crate::field::BabyBear>(b, 15, 70);
+}
