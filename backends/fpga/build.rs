@@ -56,6 +56,10 @@ fn main() {
         digests.join(";")
     );
 
+    if std::env::var_os("CARGO_FEATURE_SIM").is_none() {
+        unavailable("built without the `sim` feature of zkaccel-fpga");
+        return;
+    }
     if std::env::var("ZKACCEL_FPGA_NO_SIM").is_ok_and(|v| !v.is_empty() && v != "0") {
         unavailable("simulator disabled at build time (ZKACCEL_FPGA_NO_SIM)");
         return;

@@ -25,10 +25,23 @@ use zkaccel::{
 
 /// The operations `--ops` accepts.
 const OPS: [&str; 3] = ["msm", "ntt", "hash"];
+/// The curve groups `--curves` accepts.
+const CURVES: [&str; 3] = ["bn254-g1", "bls12-381-g1", "bls12-377-g1"];
+/// The fields `--fields` accepts.
+const FIELDS: [&str; 5] = [
+    "bn254-fr",
+    "bls12-381-fr",
+    "bls12-377-fr",
+    "goldilocks",
+    "babybear",
+];
 
 /// Options of `zkaccel bench`.
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    command: Option<BenchCommand>,
     /// Backends to run (cpu, opencl, cuda, fpga); default: the CPU and every accelerator
     /// present (OpenCL devices that run on the host CPU, such as PoCL, only when named).
     #[arg(long, value_delimiter = ',')]
@@ -36,6 +49,16 @@ pub struct BenchArgs {
     /// Operations to run (msm, ntt, hash).
     #[arg(long, value_delimiter = ',', default_value = "msm,ntt,hash")]
     ops: Vec<String>,
+    /// MSM curve groups (bn254-g1, bls12-381-g1, bls12-377-g1).
+    #[arg(long, value_delimiter = ',', default_value = "bn254-g1,bls12-381-g1")]
+    curves: Vec<String>,
+    /// NTT fields (bn254-fr, bls12-381-fr, bls12-377-fr, goldilocks, babybear).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "bn254-fr,bls12-381-fr,goldilocks,babybear"
+    )]
+    fields: Vec<String>,
     /// MSM sizes as log2.
     #[arg(long, value_delimiter = ',', default_value = "12,14,16")]
     msm_sizes: Vec<u32>,
@@ -61,43 +84,79 @@ pub struct BenchArgs {
     /// Skip the peer libraries (arkworks, Plonky3, light-poseidon).
     #[arg(long)]
     no_peers: bool,
-    /// Print JSON (schema `zkaccel-bench/1`) instead of a table.
+    /// Print JSON (schema `zkaccel-bench/1`, see `report.rs`) instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also write the JSON report to this file (the table is still printed).
+    #[arg(long, value_name = "PATH")]
+    json_out: Option<std::path::PathBuf>,
+    /// Write the results as CSV to this file (`-` for standard output).
+    #[arg(long, value_name = "PATH")]
+    csv: Option<std::path::PathBuf>,
+    /// Write log-log plots (time against size, a line per runner) as SVG and PNG here.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<std::path::PathBuf>,
+    /// MSM sizes (log2) for the FPGA engine (`--backend fpga`): it reports engine cycles,
+    /// utilisation, stalls and a labelled projection, never wall-clock throughput of a
+    /// simulation.
+    #[arg(long, value_delimiter = ',', default_value = "6,8,10")]
+    fpga_sizes: Vec<u32>,
+    /// Clock for the FPGA projection (`cycles / f_clock`), MHz.
+    #[arg(long, default_value_t = 250.0)]
+    fpga_clock_mhz: f64,
 }
 
-#[derive(Serialize, Clone, Debug)]
-struct Timing {
-    median_ms: f64,
-    min_ms: f64,
-    max_ms: f64,
-    reps: usize,
+/// `zkaccel bench compare`.
+#[derive(clap::Subcommand, Debug)]
+enum BenchCommand {
+    /// Compare two JSON reports (`--json-out`): ratio of medians per case and runner; fails
+    /// when one got slower than the threshold.
+    Compare {
+        /// The earlier report.
+        old: std::path::PathBuf,
+        /// The later report.
+        new: std::path::PathBuf,
+        /// Slow-down (percent) above which a median is flagged as a regression.
+        #[arg(long, default_value_t = 10.0)]
+        threshold: f64,
+    },
 }
 
+/// Times of one runner on one case.
 #[derive(Serialize, Clone, Debug)]
-struct Entry {
+pub(crate) struct Timing {
+    pub(crate) median_ms: f64,
+    pub(crate) min_ms: f64,
+    pub(crate) max_ms: f64,
+    pub(crate) reps: usize,
+}
+
+/// One runner's row of a case.
+#[derive(Serialize, Clone, Debug)]
+pub(crate) struct Entry {
     /// "zkaccel:<kind>" or the peer's name.
-    runner: String,
-    device: String,
-    timing: Timing,
+    pub(crate) runner: String,
+    pub(crate) device: String,
+    pub(crate) timing: Timing,
     /// Millions of points (MSM), elements (NTT), hashes or permutations (hashing) or leaves
     /// (Merkle trees) per second.
-    throughput_m_per_s: f64,
+    pub(crate) throughput_m_per_s: f64,
     /// Result equal to the first runner's (ours on the first backend).
-    verified: bool,
+    pub(crate) verified: bool,
 }
 
+/// One case (operation, target, size) and every runner's row.
 #[derive(Serialize, Clone, Debug)]
-struct CaseResult {
-    op: String,
-    target: String,
-    log_n: u32,
+pub(crate) struct CaseResult {
+    pub(crate) op: String,
+    pub(crate) target: String,
+    pub(crate) log_n: u32,
     /// Worker threads every runner had (1 for the single-thread hashing rows).
-    threads: usize,
-    note: String,
-    entries: Vec<Entry>,
+    pub(crate) threads: usize,
+    pub(crate) note: String,
+    pub(crate) entries: Vec<Entry>,
     /// Peer median / our best median: > 1 means zkaccel is faster.
-    speedup_vs_peer: Option<f64>,
+    pub(crate) speedup_vs_peer: Option<f64>,
 }
 
 fn time<R>(reps: usize, mut f: impl FnMut() -> R) -> (Timing, R) {
@@ -120,7 +179,8 @@ fn time<R>(reps: usize, mut f: impl FnMut() -> R) -> (Timing, R) {
     )
 }
 
-fn rng() -> impl FnMut() -> u64 {
+/// A fixed-seed xorshift stream: every runner and every run sees the same inputs.
+pub(crate) fn rng() -> impl FnMut() -> u64 {
     let mut s = 0x2545_f491_4f6c_dd1du64;
     move || {
         s ^= s << 13;
@@ -142,7 +202,28 @@ struct Ctx {
     bar: ProgressBar,
 }
 
-pub fn run(args: BenchArgs) -> Result<()> {
+pub fn run(mut args: BenchArgs) -> Result<()> {
+    if let Some(BenchCommand::Compare {
+        old,
+        new,
+        threshold,
+    }) = &args.command
+    {
+        return crate::report::compare(old, new, *threshold);
+    }
+    // The FPGA engine gets its own rows (cycles, not times): see bench_fpga.rs.
+    let mut fpga_rows = None;
+    if args.backend.contains(&DeviceKind::Fpga) {
+        fpga_rows = Some(crate::bench_fpga::run(
+            &args.fpga_sizes,
+            args.fpga_clock_mhz,
+            args.json,
+        )?);
+        args.backend.retain(|k| *k != DeviceKind::Fpga);
+        if args.backend.is_empty() {
+            args.ops.clear();
+        }
+    }
     if let Some(t) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(t)
@@ -154,6 +235,22 @@ pub fn run(args: BenchArgs) -> Result<()> {
             bail!(
                 "unknown operation '{op}' in --ops (expected {})",
                 OPS.join(", ")
+            );
+        }
+    }
+    for c in &args.curves {
+        if !CURVES.contains(&c.as_str()) {
+            bail!(
+                "unknown curve group '{c}' in --curves (expected {})",
+                CURVES.join(", ")
+            );
+        }
+    }
+    for f in &args.fields {
+        if !FIELDS.contains(&f.as_str()) {
+            bail!(
+                "unknown field '{f}' in --fields (expected {})",
+                FIELDS.join(", ")
             );
         }
     }
@@ -178,9 +275,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             };
             if !kinds.contains(k) {
                 if !named()? {
-                    bail!(
-                        "backend '{k}' is not available on this machine (run `zkaccel devices`)"
-                    );
+                    bail!("backend '{k}' is not available on this machine (run `zkaccel devices`)");
                 }
                 kinds.push(*k);
             }
@@ -225,15 +320,20 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let mut plan: Vec<(&str, &str, u32, Threads)> = Vec::new();
     let all = Threads::All;
     if msm {
-        for &s in &args.msm_sizes {
-            plan.push(("msm", "bn254-g1", s, all));
-        }
-        for &s in &args.msm_sizes {
-            plan.push(("msm", "bls12-381-g1", s, all));
+        for c in CURVES
+            .iter()
+            .filter(|c| args.curves.iter().any(|a| a == *c))
+        {
+            for &s in &args.msm_sizes {
+                plan.push(("msm", c, s, all));
+            }
         }
     }
     if ntt {
-        for f in ["bn254-fr", "bls12-381-fr", "goldilocks", "babybear"] {
+        for f in FIELDS
+            .iter()
+            .filter(|f| args.fields.iter().any(|a| a == *f))
+        {
             for &s in &args.ntt_sizes {
                 plan.push(("ntt", f, s, all));
             }
@@ -283,6 +383,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let r = match (op, target) {
             ("msm", "bn254-g1") => bench_msm::<Bn254G1>(&ctx, log_n)?,
             ("msm", "bls12-381-g1") => bench_msm::<Bls12_381G1>(&ctx, log_n)?,
+            ("msm", "bls12-377-g1") => bench_msm::<zkaccel::curves::Bls12_377G1>(&ctx, log_n)?,
+            ("ntt", "bls12-377-fr") => bench_ntt_ark::<zkaccel::curves::Bls12_377Fr>(&ctx, log_n)?,
             ("ntt", "bn254-fr") => bench_ntt_ark::<zkaccel::curves::Bn254Fr>(&ctx, log_n)?,
             ("ntt", "bls12-381-fr") => bench_ntt_ark::<zkaccel::curves::Bls12_381Fr>(&ctx, log_n)?,
             ("ntt", "goldilocks") => {
@@ -308,19 +410,34 @@ pub fn run(args: BenchArgs) -> Result<()> {
         ctx.bar.inc(1);
     }
     ctx.bar.finish_and_clear();
+    let mut doc = serde_json::json!({
+        "schema": "zkaccel-bench/1",
+        "host": crate::host_description(),
+        "machine": machine_json(&probe),
+        "threads": rayon::current_num_threads(),
+        "results": results,
+    });
+    if let Some(rows) = fpga_rows {
+        doc["fpga"] = serde_json::Value::Array(rows);
+    }
     if args.json {
-        let machine = machine_json(&probe);
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "schema": "zkaccel-bench/1",
-                "machine": machine,
-                "threads": rayon::current_num_threads(),
-                "results": results,
-            }))?
-        );
-    } else {
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else if !results.is_empty() {
         print_table(&probe, &results);
+    }
+    if let Some(path) = &args.json_out {
+        crate::report::write_text(path, &(serde_json::to_string_pretty(&doc)? + "\n"))?;
+        eprintln!("JSON report written to {}", path.display());
+    }
+    if let Some(path) = &args.csv {
+        crate::report::write_text(path, &crate::report::csv(&results))?;
+        if path.as_os_str() != "-" {
+            eprintln!("CSV written to {}", path.display());
+        }
+    }
+    if let Some(dir) = &args.plot {
+        let files = crate::report::write_plots(dir, &results)?;
+        eprintln!("{} plot files written to {}", files.len(), dir.display());
     }
     if results
         .iter()
@@ -382,7 +499,10 @@ fn finish(
 
 /// Random bases without a scalar multiplication per point: a random start and a random
 /// step, `P_i = P_0 + i·S`, normalised with one batch inversion.
-fn random_bases<C: CurveGroup>(n: usize, next: &mut impl FnMut() -> u64) -> Vec<Affine<C>> {
+pub(crate) fn random_bases<C: CurveGroup>(
+    n: usize,
+    next: &mut impl FnMut() -> u64,
+) -> Vec<Affine<C>> {
     let g = Projective::<C>::generator();
     let step = g.mul(&C::Scalar::random_with(next)).to_affine();
     let mut p = g.mul(&C::Scalar::random_with(next));
@@ -582,6 +702,7 @@ fn print_table(rt: &Runtime, results: &[CaseResult]) {
     println!(
         "zkaccel bench — every runner on the same inputs in this process; results checked equal"
     );
+    println!("host: {}", crate::host_description());
     for d in rt.devices() {
         println!(
             "device {}: {} [{}]{}  {}",

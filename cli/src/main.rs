@@ -2,6 +2,9 @@
 //! Plonky3 in the same run.
 
 mod bench;
+mod bench_fpga;
+mod calibrate;
+mod report;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -24,7 +27,10 @@ enum Command {
         json: bool,
     },
     /// Benchmark MSM and NTT on every available backend against arkworks and Plonky3.
-    Bench(bench::BenchArgs),
+    Bench(Box<bench::BenchArgs>),
+    /// Measure which device is fastest per operation and size, and write the profile that
+    /// auto routing follows.
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 fn main() {
@@ -38,7 +44,8 @@ fn main() {
     let cli = Cli::parse();
     let r = match cli.command {
         Command::Devices { json } => devices(json),
-        Command::Bench(args) => bench::run(args),
+        Command::Bench(args) => bench::run(*args),
+        Command::Calibrate(args) => calibrate::run(args),
     };
     if let Err(e) = r {
         eprintln!("zkaccel: {e:#}");
@@ -159,12 +166,31 @@ fn devices(json: bool) -> Result<()> {
             }
         );
     }
+    match rt.profile() {
+        Some((p, path)) => {
+            println!(
+                "calibration profile{} (measured on {}); fastest device per size:",
+                path.map(|p| format!(" {}", p.display()))
+                    .unwrap_or_default(),
+                p.host
+            );
+            calibrate::print_winners(p);
+        }
+        None => println!(
+            "no calibration profile: built-in routing (accelerators from 2^12 points or \
+             elements); `zkaccel calibrate` measures this machine"
+        ),
+    }
     let has_cuda = rt.devices().iter().any(|d| d.info.kind == DeviceKind::Cuda);
     if !has_cuda && std::env::var_os("ZKACCEL_CUDA").is_none() {
         let only = Runtime::builder()
             .policy(Policy::Only(DeviceKind::Cuda))
             .build()?;
-        let found = only.devices().len();
+        let found = only
+            .devices()
+            .iter()
+            .filter(|d| d.info.kind == DeviceKind::Cuda)
+            .count();
         if found > 0 {
             println!(
                 "note: {found} CUDA device(s) found but not used by auto routing: the CUDA \
@@ -183,4 +209,19 @@ fn truncate(s: &str, n: usize) -> String {
         let t: String = s.chars().take(n - 1).collect();
         format!("{t}…")
     }
+}
+
+/// This machine's CPU model and hardware threads, for reports and profiles.
+pub(crate) fn host_description() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{model} ({threads} threads)")
 }

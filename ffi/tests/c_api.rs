@@ -109,6 +109,9 @@ fn build(dir: &Path, src: &str, name: &str, static_link: bool) -> PathBuf {
     if static_link {
         args.push(lib.join("libzkaccel.a").display().to_string());
         args.extend(["-lpthread", "-ldl", "-lm"].map(String::from));
+        if zkaccel_fpga::SIM_LINKED {
+            args.push("-lstdc++".into());
+        }
     } else {
         // Lay the library out as an install would: the real file under its SONAME and the
         // development link beside it.

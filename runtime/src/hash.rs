@@ -2,14 +2,11 @@
 //! trees, validated once and dispatched like every other operation.
 
 use crate::error::{Error, Result};
-use crate::registry::Runtime;
+use crate::registry::{Route, Runtime};
 use crate::stats::CallReport;
 use zkaccel_backend::hash::modes::{check_op, path_from_layers, tree_height};
 use zkaccel_backend::hash::{HashError, HashField, HashId, MerklePath};
 use zkaccel_backend::{HashOp, OpId, PrimeField};
-
-/// Batches at least this large go to accelerators first under `Auto` (elements).
-const AUTO_MIN_HASH_ELEMS: usize = 1 << 16;
 
 /// A Merkle tree with every layer kept: `layers()[0]` is the leaves, the last the root.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,7 +130,7 @@ impl Runtime {
         let items = check_op(&info, op, input.len() / elem, output.len() / elem)?;
         let candidates = self.candidates(
             |d| d.capabilities.supports_hash(id),
-            (input.len() + output.len()) / elem >= AUTO_MIN_HASH_ELEMS,
+            Route::hash(id, (input.len() + output.len()) / elem),
         );
         // A permutation works in place: keep the input so a fallback starts from it.
         let saved = (op == HashOp::Permute && candidates.len() > 1).then(|| output.to_vec());
@@ -175,7 +172,7 @@ impl Runtime {
         let height = tree_height(leaves.len() / d, arity)?;
         let candidates = self.candidates(
             |dev| dev.capabilities.supports_hash(id),
-            leaves.len() >= AUTO_MIN_HASH_ELEMS,
+            Route::hash(id, leaves.len()),
         );
         let (layers, _) = self.dispatch(
             OpId::Hash,

@@ -32,8 +32,10 @@
 //!   field's two-adicity, inconsistent batch shapes, values not below the modulus, and —
 //!   when [`PointValidation`] asks for it — points off the curve or outside the subgroup.
 //!   Backends only report device failures.
-//! - **Routing** follows a [`Policy`]: `Auto` (accelerators for large inputs, the CPU for
-//!   small ones), `Prefer(kind)` or `Only(kind)`. A failing backend hands the call to the
+//! - **Routing** follows a [`Policy`]: `Auto` (the fastest device for the operation and
+//!   size according to the machine's calibration [`Profile`] when there is one, else
+//!   accelerators for large inputs and the CPU for small ones), `Prefer(kind)` or
+//!   `Only(kind)`. A failing backend hands the call to the
 //!   next capable one; each fallback is logged with `tracing` and counted in [`Stats`].
 //! - **State belongs to objects, never to globals**: a [`Runtime`] is cheap to clone and
 //!   safe to share between threads; [`MsmBases`] (an SRS kept for many MSMs) and
@@ -46,6 +48,7 @@ mod error;
 mod hash;
 mod msm;
 mod ntt;
+pub mod profile;
 mod registry;
 mod stats;
 mod validate;
@@ -57,6 +60,7 @@ pub use error::{Attempt, Error, Result};
 pub use hash::{verify_path, MerkleTree};
 pub use msm::{MsmBases, MsmOptions, PointValidation, RawMsmBases};
 pub use ntt::{NttDomain, RawNttDomain};
+pub use profile::Profile;
 pub use registry::{Device, Policy, Runtime, RuntimeBuilder};
 pub use stats::{CallReport, DeviceStats, Stats};
 /// Hash instances, their parameters and the semantics of each operation.

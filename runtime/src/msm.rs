@@ -1,7 +1,7 @@
 //! MSM entry points: one-shot calls and the reusable bases handle.
 
 use crate::error::{Error, Result};
-use crate::registry::{Runtime, AUTO_MIN_MSM_LEN};
+use crate::registry::{Route, Runtime};
 use crate::stats::CallReport;
 use crate::validate;
 use std::marker::PhantomData;
@@ -85,10 +85,7 @@ impl Runtime {
             return Err(Error::BadLayout(format!("unknown curve group {id}")))
         );
         let n = bases.len();
-        let candidates = self.candidates(
-            |d| d.capabilities.supports_msm(id, n),
-            n >= AUTO_MIN_MSM_LEN,
-        );
+        let candidates = self.candidates(|d| d.capabilities.supports_msm(id, n), Route::msm(id, n));
         self.dispatch(
             OpId::Msm,
             || format!("{id}, {n} points"),
@@ -219,7 +216,7 @@ impl RawMsmBases {
         let rt = &self.rt;
         let candidates = rt.candidates(
             |d| d.capabilities.supports_msm(id, self.len),
-            n >= AUTO_MIN_MSM_LEN,
+            Route::msm(id, n),
         );
         rt.dispatch(
             OpId::Msm,

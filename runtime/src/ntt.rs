@@ -1,7 +1,7 @@
 //! NTT entry points: domains are objects (twiddles cached per device inside them).
 
 use crate::error::{Error, Result};
-use crate::registry::{Runtime, AUTO_MIN_NTT_LOG};
+use crate::registry::{Route, Runtime};
 use crate::stats::CallReport;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
@@ -163,7 +163,7 @@ impl RawNttDomain {
         let log_n = self.spec.log_n;
         let candidates = self.rt.candidates(
             |d| d.capabilities.supports_ntt(field, log_n),
-            log_n >= AUTO_MIN_NTT_LOG,
+            Route::ntt(field, log_n),
         );
         self.rt
             .dispatch(

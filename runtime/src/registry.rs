@@ -2,8 +2,10 @@
 
 use crate::error::{Attempt, Error, Result};
 use crate::msm::PointValidation;
+use crate::profile::{log2_ceil, Profile};
 use crate::stats::{self, CallReport, Counters, DeviceCounters, DeviceStats, Stats};
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use zkaccel_backend::{Backend, BackendError, Capabilities, DeviceInfo, DeviceKind, OpId};
 
@@ -77,6 +79,8 @@ impl fmt::Debug for Device {
 pub(crate) struct Inner {
     pub(crate) devices: Vec<Device>,
     pub(crate) policy: Policy,
+    /// The calibration profile `Auto` and `Prefer` follow, and where it came from.
+    pub(crate) profile: Option<(Arc<Profile>, Option<PathBuf>)>,
     pub(crate) validation: PointValidation,
     pub(crate) counters: Counters,
     pub(crate) device_counters: Vec<DeviceCounters>,
@@ -106,6 +110,8 @@ pub struct RuntimeBuilder {
     no_cpu: bool,
     no_opencl: bool,
     no_cuda: bool,
+    profile: Option<Profile>,
+    no_profile: bool,
     extra: Vec<Arc<dyn Backend>>,
     validation: PointValidation,
 }
@@ -169,6 +175,35 @@ fn discover_cuda(asked: bool) -> Vec<Arc<dyn Backend>> {
     }
 }
 
+/// FPGA engines: a card when its XDMA device nodes exist (`ZKACCEL_FPGA_XDMA`, default
+/// `/dev/xdma0`); the RTL simulator only when asked for, by `ZKACCEL_FPGA=sim` or by
+/// `Policy::Only(DeviceKind::Fpga)` (`asked`), so that simulated hardware never takes real
+/// work under `Auto` (it also reports `runs_on_host`). None when the feature is off or
+/// `ZKACCEL_FPGA=0`.
+fn discover_fpga(asked: bool) -> Vec<Arc<dyn Backend>> {
+    #[cfg(feature = "fpga")]
+    {
+        if std::env::var("ZKACCEL_FPGA").is_ok_and(|v| v == "0") {
+            return Vec::new();
+        }
+        match zkaccel_fpga::discover(asked) {
+            Ok(devs) => devs
+                .into_iter()
+                .map(|d| Arc::new(d) as Arc<dyn Backend>)
+                .collect(),
+            Err(e) => {
+                tracing::debug!("no FPGA device: {e}");
+                Vec::new()
+            }
+        }
+    }
+    #[cfg(not(feature = "fpga"))]
+    {
+        let _ = asked;
+        Vec::new()
+    }
+}
+
 impl RuntimeBuilder {
     /// True when the policy may route work to devices of `kind` (so they are worth
     /// opening).
@@ -218,6 +253,19 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Routes `Auto` and `Prefer` calls by this calibration profile instead of the one the
+    /// environment names (see [`crate::profile`]).
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.profile = Some(profile);
+        self
+    }
+
+    /// Uses no calibration profile, whatever the environment says: the built-in routing.
+    pub fn without_profile(mut self) -> Self {
+        self.no_profile = true;
+        self
+    }
+
     /// The default point validation for MSM bases (default: coordinates reduced only).
     pub fn point_validation(mut self, v: PointValidation) -> Self {
         self.validation = v;
@@ -229,6 +277,8 @@ impl RuntimeBuilder {
         let opencl = self.wants(DeviceKind::OpenCl) && !self.no_opencl;
         let cuda = self.wants(DeviceKind::Cuda) && !self.no_cuda;
         let cuda_asked = self.policy == Policy::Only(DeviceKind::Cuda);
+        let fpga = self.wants(DeviceKind::Fpga);
+        let fpga_asked = self.policy == Policy::Only(DeviceKind::Fpga);
         let mut backends: Vec<Arc<dyn Backend>> = self.extra;
         if !self.no_cpu {
             let cpu = match self.cpu_threads {
@@ -244,6 +294,9 @@ impl RuntimeBuilder {
         if opencl {
             backends.extend(discover_opencl());
         }
+        if fpga {
+            backends.extend(discover_fpga(fpga_asked));
+        }
         let devices: Vec<Device> = backends
             .into_iter()
             .enumerate()
@@ -258,10 +311,16 @@ impl RuntimeBuilder {
             tracing::debug!(index = d.index, name = %d.info.name, kind = %d.info.kind, "device registered");
         }
         let device_counters = devices.iter().map(|_| DeviceCounters::default()).collect();
+        let profile = match (self.no_profile, self.profile) {
+            (true, _) => None,
+            (false, Some(p)) => Some((Arc::new(p), None)),
+            (false, None) => Profile::from_env().map(|(p, path)| (Arc::new(p), Some(path))),
+        };
         Ok(Runtime {
             inner: Arc::new(Inner {
                 devices,
                 policy: self.policy,
+                profile,
                 validation: self.validation,
                 counters: Counters::default(),
                 device_counters,
@@ -271,9 +330,47 @@ impl RuntimeBuilder {
 }
 
 /// Inputs below these sizes run on the CPU first under `Auto` (a device round trip costs
-/// more than the work); calibration (a later issue) replaces these defaults.
+/// more than the work) when no calibration profile says otherwise.
 pub(crate) const AUTO_MIN_MSM_LEN: usize = 1 << 12;
 pub(crate) const AUTO_MIN_NTT_LOG: u32 = 12;
+pub(crate) const AUTO_MIN_HASH_ELEMS: usize = 1 << 16;
+
+/// What routing needs to know about a call: the operation's profile key, its size, and
+/// whether the built-in rule calls it large.
+pub(crate) struct Route {
+    op: String,
+    log_n: u32,
+    large: bool,
+}
+
+impl Route {
+    /// An MSM of `n` points over `id`.
+    pub(crate) fn msm(id: zkaccel_backend::CurveGroupId, n: usize) -> Self {
+        Self {
+            op: format!("msm:{id}"),
+            log_n: log2_ceil(n),
+            large: n >= AUTO_MIN_MSM_LEN,
+        }
+    }
+
+    /// A transform of size `2^log_n` over `field`.
+    pub(crate) fn ntt(field: zkaccel_backend::FieldId, log_n: u32) -> Self {
+        Self {
+            op: format!("ntt:{}", field.name()),
+            log_n,
+            large: log_n >= AUTO_MIN_NTT_LOG,
+        }
+    }
+
+    /// Hashing `elems` elements (input and output) with instance `id`.
+    pub(crate) fn hash(id: zkaccel_backend::hash::HashId, elems: usize) -> Self {
+        Self {
+            op: format!("hash:{}", id.name()),
+            log_n: log2_ceil(elems),
+            large: elems >= AUTO_MIN_HASH_ELEMS,
+        }
+    }
+}
 
 impl Runtime {
     /// A runtime with every device found and the `Auto` policy.
@@ -294,6 +391,15 @@ impl Runtime {
     /// The routing policy.
     pub fn policy(&self) -> Policy {
         self.inner.policy
+    }
+
+    /// The calibration profile routing follows, and the file it was read from (`None` for a
+    /// profile given to the builder).
+    pub fn profile(&self) -> Option<(&Profile, Option<&std::path::Path>)> {
+        self.inner
+            .profile
+            .as_ref()
+            .map(|(p, path)| (&**p, path.as_deref()))
     }
 
     /// A snapshot of the counters.
@@ -322,12 +428,15 @@ impl Runtime {
     }
 
     /// The devices that may run a call, in the order to try them. `capable` filters by
-    /// capability; `large` says whether the input is big enough to favour accelerators.
+    /// capability; `route` names the operation and its size: the calibration profile ranks
+    /// the devices it measured, and the built-in rule (accelerators for large inputs, the
+    /// CPU for small ones) orders the rest.
     pub(crate) fn candidates(
         &self,
         capable: impl Fn(&Device) -> bool,
-        large: bool,
+        route: Route,
     ) -> Vec<&Device> {
+        let large = route.large;
         let mut v: Vec<&Device> = self
             .inner
             .devices
@@ -339,12 +448,23 @@ impl Runtime {
             .filter(|d| capable(d))
             .collect();
         // Stable sort: registry order within a rank.
-        let auto_rank = |d: &Device| -> u8 {
+        let measured = self
+            .inner
+            .profile
+            .as_ref()
+            .and_then(|(p, _)| p.rank(&route.op, route.log_n));
+        let auto_rank = |d: &Device| -> (usize, u8) {
             let is_cpu = d.info.runs_on_host;
-            match (large, is_cpu) {
+            let builtin = match (large, is_cpu) {
                 (true, false) | (false, true) => 0,
                 _ => 1,
-            }
+            };
+            let key = Profile::device_key(d);
+            let profiled = measured
+                .as_ref()
+                .and_then(|m| m.iter().position(|k| *k == key))
+                .unwrap_or(usize::MAX);
+            (profiled, builtin)
         };
         match self.inner.policy {
             Policy::Prefer(k) => v.sort_by_key(|d| (d.info.kind != k, auto_rank(d))),

@@ -529,3 +529,106 @@ fn many_threads_share_one_runtime() {
     });
     assert_eq!(rt.stats().msm_calls, 40);
 }
+
+/// A device of another kind that computes on a CPU backend: a stand-in accelerator whose
+/// answers are right, for routing tests.
+struct Relay {
+    info: DeviceInfo,
+    cpu: zkaccel_cpu::CpuBackend,
+}
+
+impl Relay {
+    fn new() -> Self {
+        Self {
+            info: DeviceInfo {
+                name: "relay test device".into(),
+                kind: DeviceKind::Plugin,
+                vendor: "tests".into(),
+                driver: String::new(),
+                memory_bytes: 0,
+                compute_units: 1,
+                simulated: true,
+                runs_on_host: false,
+            },
+            cpu: zkaccel_cpu::CpuBackend::new(),
+        }
+    }
+}
+
+impl Backend for Relay {
+    fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.cpu.capabilities()
+    }
+    fn msm(&self, b: &RawPoints<'_>, s: &RawScalars<'_>) -> Result<RawPoint, BackendError> {
+        self.cpu.msm(b, s)
+    }
+}
+
+/// With a calibration profile, `Auto` routes each size to the device the profile measured
+/// fastest there (the nearest measured size), whatever the built-in rule would pick; without
+/// one, the built-in rule (the CPU for small inputs) applies.
+#[test]
+fn auto_routing_follows_the_calibration_profile() {
+    let relay = "plugin:relay test device";
+    let cpu_key = |rt: &Runtime| {
+        let d = rt
+            .devices()
+            .iter()
+            .find(|d| d.info.kind == DeviceKind::Cpu)
+            .expect("cpu");
+        zkaccel::Profile::device_key(d)
+    };
+    let build = |p: Option<zkaccel::Profile>| {
+        let b = Runtime::builder()
+            .with_backend(Arc::new(Relay::new()))
+            .without_opencl()
+            .without_cuda();
+        match p {
+            Some(p) => b.profile(p),
+            None => b.without_profile(),
+        }
+        .build()
+        .unwrap()
+    };
+    let plain = build(None);
+    let cpu = cpu_key(&plain);
+    // The relay wins at 2^4, the CPU at 2^8 and beyond.
+    let mut p = zkaccel::Profile::new("test");
+    p.record("msm:bn254-g1", 4, relay, 1.0);
+    p.record("msm:bn254-g1", 4, &cpu, 5.0);
+    p.record("msm:bn254-g1", 8, relay, 9.0);
+    p.record("msm:bn254-g1", 8, &cpu, 2.0);
+    let rt = build(Some(p));
+    assert!(rt.profile().is_some());
+    let route = |rt: &Runtime, n: usize| {
+        let (b, s) = random_instance::<Bn254G1>(n);
+        let (r, report) = rt
+            .msm_view(
+                PointsView::from_affine(&b),
+                ScalarsView::from_elements(&s),
+                &MsmOptions::default(),
+            )
+            .unwrap();
+        assert_eq!(r, naive(&b, &s));
+        report.kind
+    };
+    assert_eq!(route(&rt, 16), DeviceKind::Plugin);
+    assert_eq!(route(&rt, 20), DeviceKind::Plugin); // nearest measured size: 2^4
+    assert_eq!(route(&rt, 200), DeviceKind::Cpu); // nearest: 2^8
+    assert_eq!(route(&rt, 1000), DeviceKind::Cpu);
+    // Operations the profile does not mention keep the built-in rule.
+    let (b, s) = random_instance::<Bls12_381G1>(16);
+    let (_, report) = rt
+        .msm_view(
+            PointsView::from_affine(&b),
+            ScalarsView::from_elements(&s),
+            &MsmOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(report.kind, DeviceKind::Cpu);
+    // Without the profile, small inputs go to the CPU first.
+    assert_eq!(route(&plain, 16), DeviceKind::Cpu);
+}

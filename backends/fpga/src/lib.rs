@@ -53,6 +53,11 @@ use zkaccel_backend::{
     RawScalars, ScalarsView,
 };
 
+/// True when this build links the simulator (the RTL verilated into C++, feature `sim` with
+/// Verilator present at build time): a static library containing it must then be linked
+/// with `-lstdc++`.
+pub const SIM_LINKED: bool = cfg!(zkaccel_fpga_sim);
+
 /// How to open an FPGA image.
 #[derive(Clone, Debug, Default)]
 pub struct FpgaOptions {
