@@ -49,6 +49,27 @@ pub struct ProgramSource {
     pub text: String,
 }
 
+impl ProgramSource {
+    /// Writes the text to the temporary directory, named by program and text hash
+    /// (`zkaccel-<target>-<name>-<hash>.cl` or `.cu`), so that a compiler log's line numbers
+    /// can be read against it; returns what to say about it in the error.
+    pub fn save_for_log(&self) -> String {
+        let (tag, ext) = match self.target {
+            Target::OpenCl => ("opencl", "cl"),
+            Target::Cuda => ("cuda", "cu"),
+        };
+        let path = std::env::temp_dir().join(format!(
+            "zkaccel-{tag}-{}-{:016x}.{ext}",
+            self.name,
+            stable_hash(&[self.text.as_bytes()])
+        ));
+        match std::fs::write(&path, &self.text) {
+            Ok(()) => format!("source written to {}", path.display()),
+            Err(_) => "source not saved".to_string(),
+        }
+    }
+}
+
 /// The raw template and kernel files, by name (for tools that want to inspect them).
 pub mod files {
     /// OpenCL prelude.

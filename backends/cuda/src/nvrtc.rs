@@ -234,15 +234,7 @@ pub fn compile(src: &ProgramSource, arch: Arch, kind: ImageKind) -> BackendResul
     let r = check(unsafe { sys::nvrtcCompileProgram(prog.0, ptrs.len() as i32, ptrs.as_ptr()) });
     let log = prog.log();
     if let Err(e) = r {
-        let path = std::env::temp_dir().join(format!(
-            "zkaccel-cuda-{}-{:016x}.cu",
-            src.name,
-            zkaccel_kernels::stable_hash(&[src.text.as_bytes()])
-        ));
-        let saved = match std::fs::write(&path, &src.text) {
-            Ok(()) => format!("source written to {}", path.display()),
-            Err(_) => "source not saved".to_string(),
-        };
+        let saved = src.save_for_log();
         return Err(BackendError::Compile {
             kernel: src.name.clone(),
             log: format!(

@@ -114,15 +114,7 @@ impl Ctx {
         let started = std::time::Instant::now();
         if let Err(e) = program.build(self.context.devices(), BUILD_OPTIONS) {
             let log = program.get_build_log(self.device.id()).unwrap_or_default();
-            let path = std::env::temp_dir().join(format!(
-                "zkaccel-opencl-{}-{:016x}.cl",
-                src.name,
-                zkaccel_kernels::stable_hash(&[src.text.as_bytes()])
-            ));
-            let saved = match std::fs::write(&path, &src.text) {
-                Ok(()) => format!("source written to {}", path.display()),
-                Err(_) => "source not saved".to_string(),
-            };
+            let saved = src.save_for_log();
             return Err(BackendError::Compile {
                 kernel: src.name.clone(),
                 log: format!(
