@@ -459,10 +459,13 @@ impl Runtime {
                 (true, false) | (false, true) => 0,
                 _ => 1,
             };
-            let key = Profile::device_key(d);
+            // The key is formatted only when a profile ranks this operation.
             let profiled = measured
                 .as_ref()
-                .and_then(|m| m.iter().position(|k| *k == key))
+                .and_then(|m| {
+                    let key = Profile::device_key(d);
+                    m.iter().position(|k| *k == key)
+                })
                 .unwrap_or(usize::MAX);
             (profiled, builtin)
         };

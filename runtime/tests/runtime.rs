@@ -273,6 +273,20 @@ fn ntt_validation_errors() {
     assert!(rt.ntt_domain_with_root::<Goldilocks>(2, w4).is_ok());
 }
 
+/// The description of a test double: a simulated plugin device called `name`.
+fn test_device_info(name: &str) -> DeviceInfo {
+    DeviceInfo {
+        name: name.into(),
+        kind: DeviceKind::Plugin,
+        vendor: "tests".into(),
+        driver: String::new(),
+        memory_bytes: 0,
+        compute_units: 1,
+        simulated: true,
+        runs_on_host: false,
+    }
+}
+
 /// A backend that claims everything and fails every call the way a device would.
 struct Flaky {
     info: DeviceInfo,
@@ -282,16 +296,7 @@ struct Flaky {
 impl Flaky {
     fn new() -> Self {
         Self {
-            info: DeviceInfo {
-                name: "flaky test device".into(),
-                kind: DeviceKind::Plugin,
-                vendor: "tests".into(),
-                driver: String::new(),
-                memory_bytes: 0,
-                compute_units: 1,
-                simulated: true,
-                runs_on_host: false,
-            },
+            info: test_device_info("flaky test device"),
             calls: AtomicU64::new(0),
         }
     }
@@ -540,16 +545,7 @@ struct Relay {
 impl Relay {
     fn new() -> Self {
         Self {
-            info: DeviceInfo {
-                name: "relay test device".into(),
-                kind: DeviceKind::Plugin,
-                vendor: "tests".into(),
-                driver: String::new(),
-                memory_bytes: 0,
-                compute_units: 1,
-                simulated: true,
-                runs_on_host: false,
-            },
+            info: test_device_info("relay test device"),
             cpu: zkaccel_cpu::CpuBackend::new(),
         }
     }

@@ -66,23 +66,12 @@ use cudarc::driver::sys::CUdevice_attribute_enum as Attr;
 use cudarc::driver::CudaContext;
 use device::Ctx;
 use zkaccel_backend::{Backend, BackendError, BackendResult, DeviceInfo, DeviceKind};
-use zkaccel_kernels::host::{BinaryCache, GpuBackend, GpuDevice};
+use zkaccel_kernels::host::{GpuBackend, GpuDevice, GpuOptions};
 
-/// How to open CUDA devices.
-#[derive(Clone, Debug, Default)]
-pub struct CudaOptions {
-    /// Treat buffers above this many bytes as too large, so that chunking can be exercised
-    /// on small inputs (tests) or memory kept in check. Also read from
-    /// `ZKACCEL_CUDA_MAX_ALLOC` (bytes) when `None`. The default is a quarter of the
-    /// device's memory (the usual OpenCL `CL_DEVICE_MAX_MEM_ALLOC_SIZE`), so that the few
-    /// buffers of one operation fit together.
-    pub max_alloc_bytes: Option<u64>,
-    /// The compiled-program cache; `None` uses the default location
-    /// (`BinaryCache::from_env("cuda")`).
-    pub cache: Option<BinaryCache>,
-    /// Do not use a program cache at all.
-    pub no_cache: bool,
-}
+/// How to open CUDA devices (`ZKACCEL_CUDA_MAX_ALLOC`, cache directory `cuda`). Without an
+/// allocation cap the largest buffer is a quarter of the device's memory (the usual OpenCL
+/// `CL_DEVICE_MAX_MEM_ALLOC_SIZE`), so that the few buffers of one operation fit together.
+pub type CudaOptions = GpuOptions;
 
 /// One CUDA device.
 pub struct CudaBackend {
@@ -208,22 +197,8 @@ impl CudaBackend {
             .attribute(Attr::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
             .map_err(|e| error::map(e, what, 0))?;
         let name = context.name().map_err(|e| error::map(e, what, 0))?;
-        let max_alloc = options
-            .max_alloc_bytes
-            .or_else(|| {
-                std::env::var("ZKACCEL_CUDA_MAX_ALLOC")
-                    .ok()
-                    .and_then(|v| v.trim().parse().ok())
-            })
-            .map_or(memory / 4, |m| m.clamp(1 << 12, memory.max(1 << 12)));
-        let cache = if options.no_cache {
-            None
-        } else {
-            options
-                .cache
-                .clone()
-                .or_else(|| BinaryCache::from_env("cuda"))
-        };
+        let (max_alloc, cache) = options.resolve("cuda");
+        let max_alloc = max_alloc.map_or(memory / 4, |m| m.clamp(1 << 12, memory.max(1 << 12)));
         let (tarch, tkind) = target;
         let info = DeviceInfo {
             name: name.trim().to_string(),

@@ -37,21 +37,10 @@ pub use error::code_name;
 use device::Ctx;
 use opencl3::device::{Device, CL_DEVICE_TYPE_ALL, CL_DEVICE_TYPE_CPU};
 use zkaccel_backend::{Backend, BackendResult, DeviceInfo, DeviceKind};
-use zkaccel_kernels::host::{BinaryCache, GpuBackend, GpuDevice};
+use zkaccel_kernels::host::{GpuBackend, GpuDevice, GpuOptions};
 
-/// How to open OpenCL devices.
-#[derive(Clone, Debug, Default)]
-pub struct OpenClOptions {
-    /// Treat buffers above this many bytes as too large even when the device allows them,
-    /// so that chunking can be exercised on small inputs (tests) or memory kept in check.
-    /// Also read from `ZKACCEL_OPENCL_MAX_ALLOC` (bytes) when `None`.
-    pub max_alloc_bytes: Option<u64>,
-    /// The compiled-program cache; `None` uses the default location
-    /// (`BinaryCache::from_env("opencl")`).
-    pub cache: Option<BinaryCache>,
-    /// Do not use a program cache at all.
-    pub no_cache: bool,
-}
+/// How to open OpenCL devices (`ZKACCEL_OPENCL_MAX_ALLOC`, cache directory `opencl`).
+pub type OpenClOptions = GpuOptions;
 
 /// One OpenCL device.
 pub struct OpenClBackend {
@@ -149,19 +138,7 @@ impl OpenClBackend {
         platform_version: &str,
         options: &OpenClOptions,
     ) -> BackendResult<Self> {
-        let max_alloc = options.max_alloc_bytes.or_else(|| {
-            std::env::var("ZKACCEL_OPENCL_MAX_ALLOC")
-                .ok()
-                .and_then(|v| v.trim().parse().ok())
-        });
-        let cache = if options.no_cache {
-            None
-        } else {
-            options
-                .cache
-                .clone()
-                .or_else(|| BinaryCache::from_env("opencl"))
-        };
+        let (max_alloc, cache) = options.resolve("opencl");
         let is_cpu = device.dev_type().is_ok_and(|t| t & CL_DEVICE_TYPE_CPU != 0);
         let info = DeviceInfo {
             name: device.name().unwrap_or_default().trim().to_string(),

@@ -37,6 +37,40 @@ use zkaccel_backend::{
     HashOp, MsmCapability, NttDomainSpec, PreparedBases, RawPoint, RawPoints, RawScalars,
 };
 
+/// How a GPU backend opens its devices (`OpenClOptions` and `CudaOptions` are this type).
+#[derive(Clone, Debug, Default)]
+pub struct GpuOptions {
+    /// Treat buffers above this many bytes as too large even when the device allows them,
+    /// so that chunking can be exercised on small inputs (tests) or memory kept in check.
+    /// Also read from `ZKACCEL_<API>_MAX_ALLOC` (bytes, e.g. `ZKACCEL_OPENCL_MAX_ALLOC`) when
+    /// `None`.
+    pub max_alloc_bytes: Option<u64>,
+    /// The compiled-program cache; `None` uses the default location
+    /// ([`BinaryCache::from_env`] for the API).
+    pub cache: Option<BinaryCache>,
+    /// Do not use a program cache at all.
+    pub no_cache: bool,
+}
+
+impl GpuOptions {
+    /// The allocation cap and the program cache for API `api` (`opencl`, `cuda`): the
+    /// options' values, else the environment's (`ZKACCEL_<API>_MAX_ALLOC`, the default
+    /// cache location).
+    pub fn resolve(&self, api: &str) -> (Option<u64>, Option<BinaryCache>) {
+        let max_alloc = self.max_alloc_bytes.or_else(|| {
+            std::env::var(format!("ZKACCEL_{}_MAX_ALLOC", api.to_ascii_uppercase()))
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+        });
+        let cache = if self.no_cache {
+            None
+        } else {
+            self.cache.clone().or_else(|| BinaryCache::from_env(api))
+        };
+        (max_alloc, cache)
+    }
+}
+
 /// What one device can hold and run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
