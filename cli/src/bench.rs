@@ -17,16 +17,23 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::time::Instant;
-use zkaccel::curves::{Bls12_381G1, Bn254Fr, Bn254G1};
+use zkaccel::curves::{self, Bls12_381G1, Bn254Fr, Bn254G1};
 use zkaccel::{
-    Affine, ArkCurve, ArkField, BabyBear, CurveGroup, DeviceKind, Field, Goldilocks, HashId,
-    NttConfig, NttOrder, Policy, PrimeField, Projective, Runtime, TwoAdicField,
+    Affine, ArkCurve, ArkField, BabyBear, BatchLayout, CurveGroup, DeviceKind, Field, Goldilocks,
+    HashId, MsmOptions, NttConfig, NttDirection, NttOrder, PointsView, Policy, PrimeField,
+    Projective, Runtime, TwoAdicField,
 };
 
 /// The operations `--ops` accepts.
 const OPS: [&str; 3] = ["msm", "ntt", "hash"];
 /// The curve groups `--curves` accepts.
-const CURVES: [&str; 3] = ["bn254-g1", "bls12-381-g1", "bls12-377-g1"];
+const CURVES: [&str; 5] = [
+    "bn254-g1",
+    "bls12-381-g1",
+    "bls12-377-g1",
+    "bn254-g2",
+    "bls12-381-g2",
+];
 /// The fields `--fields` accepts.
 const FIELDS: [&str; 5] = [
     "bn254-fr",
@@ -49,7 +56,7 @@ pub struct BenchArgs {
     /// Operations to run (msm, ntt, hash).
     #[arg(long, value_delimiter = ',', default_value = "msm,ntt,hash")]
     ops: Vec<String>,
-    /// MSM curve groups (bn254-g1, bls12-381-g1, bls12-377-g1).
+    /// MSM curve groups (bn254-g1, bls12-381-g1, bls12-377-g1, bn254-g2, bls12-381-g2).
     #[arg(long, value_delimiter = ',', default_value = "bn254-g1,bls12-381-g1")]
     curves: Vec<String>,
     /// NTT fields (bn254-fr, bls12-381-fr, bls12-377-fr, goldilocks, babybear).
@@ -59,12 +66,20 @@ pub struct BenchArgs {
         default_value = "bn254-fr,bls12-381-fr,goldilocks,babybear"
     )]
     fields: Vec<String>,
-    /// MSM sizes as log2.
+    /// MSM sizes as log2; `max` is the largest size every benchmarked backend and this
+    /// host's free memory take (see `max_msm_log`), `A..B` a range.
     #[arg(long, value_delimiter = ',', default_value = "12,14,16")]
-    msm_sizes: Vec<u32>,
-    /// NTT sizes as log2.
+    msm_sizes: Vec<SizeArg>,
+    /// NTT sizes as log2 (total elements of a case, batches included); `max` and `A..B` as
+    /// for `--msm-sizes`.
     #[arg(long, value_delimiter = ',', default_value = "14,16,18")]
-    ntt_sizes: Vec<u32>,
+    ntt_sizes: Vec<SizeArg>,
+    /// NTT kinds: forward, inverse, batch (`--ntt-batch` columns sharing a case's elements).
+    #[arg(long, value_delimiter = ',', default_value = "forward,inverse,batch")]
+    ntt_kinds: Vec<String>,
+    /// Columns of a batch NTT case (a power of two).
+    #[arg(long, default_value_t = 16)]
+    ntt_batch: usize,
     /// circomlib Poseidon (BN254, t = 3, two inputs) batch sizes as log2 of the message count.
     #[arg(long, value_delimiter = ',', default_value = "14")]
     poseidon_sizes: Vec<u32>,
@@ -81,7 +96,11 @@ pub struct BenchArgs {
     /// Worker threads for every library (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
-    /// Skip the peer libraries (arkworks, Plonky3, light-poseidon).
+    /// Also run the CPU backend on one thread (`cpu_threads(1)`) in MSM and NTT cases, and
+    /// report its speed-up from one thread to all.
+    #[arg(long)]
+    scaling: bool,
+    /// Skip the peer libraries (arkworks, halo2curves, blst, Plonky3, light-poseidon).
     #[arg(long)]
     no_peers: bool,
     /// Print JSON (schema `zkaccel-bench/1`, see `report.rs`) instead of a table.
@@ -122,6 +141,109 @@ enum BenchCommand {
     },
 }
 
+/// One entry of `--msm-sizes`/`--ntt-sizes`: a log2 size, a range of them, or `max`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum SizeArg {
+    /// `2^k`.
+    Log(u32),
+    /// `2^a`, `2^(a+1)`, …, `2^b` (`a..b`, inclusive).
+    Range(u32, u32),
+    /// The largest size that fits (see [`max_msm_log`], [`max_ntt_log`]).
+    Max,
+}
+
+impl std::str::FromStr for SizeArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let num = |t: &str| {
+            t.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|&k| k < 40)
+                .ok_or_else(|| format!("'{t}' is not a log2 size (0..=39), a range A..B or max"))
+        };
+        if s.trim().eq_ignore_ascii_case("max") {
+            Ok(SizeArg::Max)
+        } else if let Some((a, b)) = s.split_once("..") {
+            let (a, b) = (num(a)?, num(b)?);
+            if a > b {
+                return Err(format!("empty range '{s}'"));
+            }
+            Ok(SizeArg::Range(a, b))
+        } else {
+            num(s).map(SizeArg::Log)
+        }
+    }
+}
+
+/// The log2 sizes `args` names, in order and without repeats; a size above `max` (the
+/// largest that fits) is left out, and `max` itself stands for it.
+fn sizes(args: &[SizeArg], max: u32) -> Vec<u32> {
+    let mut out: Vec<u32> = Vec::new();
+    for a in args {
+        let (lo, hi) = match *a {
+            SizeArg::Log(k) => (k, k),
+            SizeArg::Range(lo, hi) => (lo, hi),
+            SizeArg::Max => (max, max),
+        };
+        for k in lo..=hi.min(max) {
+            if !out.contains(&k) {
+                out.push(k);
+            }
+        }
+    }
+    out
+}
+
+/// Free host memory in bytes (`MemAvailable`; the total when that is unknown).
+fn host_free_bytes() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemAvailable:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(8 << 30, |kb| kb * 1024)
+}
+
+/// Largest `k` with `2^k · per_item ≤ budget`.
+fn fit_log(budget: u64, per_item: u64) -> u32 {
+    let items = (budget / per_item.max(1)).max(1);
+    63 - items.leading_zeros()
+}
+
+/// The largest MSM (log2 points) over `id` that every benchmarked backend accepts and that
+/// the host holds: the case keeps the points and scalars in our layout and once more for each
+/// peer library, plus the backends' working memory (budgeted as the same again).
+fn max_msm_log(runtimes: &[(DeviceKind, String, Runtime)], id: zkaccel::CurveGroupId) -> u32 {
+    let per_point = 2 * zkaccel_backend::view::coordinate_bytes(id) as u64;
+    let mut max = fit_log(host_free_bytes(), 5 * (per_point + 32));
+    for (_, _, rt) in runtimes {
+        for d in rt.devices() {
+            if let Some(c) = d.capabilities.msm_for(id) {
+                max = max.min(63 - (c.max_len.max(1) as u64).leading_zeros());
+            }
+        }
+    }
+    max
+}
+
+/// The largest NTT (log2 elements) over `field` that every benchmarked backend accepts and
+/// that the host holds (input, working copy, reference and a peer's copies).
+fn max_ntt_log(runtimes: &[(DeviceKind, String, Runtime)], field: zkaccel::FieldId) -> u32 {
+    let mut max = fit_log(host_free_bytes(), 6 * field.element_bytes() as u64);
+    for (_, _, rt) in runtimes {
+        for d in rt.devices() {
+            if let Some(c) = d.capabilities.ntt_for(field) {
+                max = max.min(c.max_log_n);
+            }
+        }
+    }
+    max
+}
+
 /// Times of one runner on one case.
 #[derive(Serialize, Clone, Debug)]
 pub(crate) struct Timing {
@@ -129,6 +251,9 @@ pub(crate) struct Timing {
     pub(crate) min_ms: f64,
     pub(crate) max_ms: f64,
     pub(crate) reps: usize,
+    /// Peak heap (MiB) the runner allocated beyond what was allocated when its warm-up
+    /// started (inputs are in that baseline), over warm-up and repetitions; Rust heap only.
+    pub(crate) peak_extra_mib: f64,
 }
 
 /// One runner's row of a case.
@@ -157,9 +282,12 @@ pub(crate) struct CaseResult {
     pub(crate) entries: Vec<Entry>,
     /// Peer median / our best median: > 1 means zkaccel is faster.
     pub(crate) speedup_vs_peer: Option<f64>,
+    /// The CPU backend's one-thread median / its all-thread median (`--scaling`).
+    pub(crate) cpu_scaling: Option<f64>,
 }
 
-fn time<R>(reps: usize, mut f: impl FnMut() -> R) -> (Timing, R) {
+pub(crate) fn time<R>(reps: usize, mut f: impl FnMut() -> R) -> (Timing, R) {
+    crate::mem::reset();
     let mut last = f(); // warm-up (compiles kernels, fills twiddle caches)
     let mut t: Vec<f64> = Vec::with_capacity(reps);
     for _ in 0..reps.max(1) {
@@ -174,6 +302,7 @@ fn time<R>(reps: usize, mut f: impl FnMut() -> R) -> (Timing, R) {
             min_ms: t[0],
             max_ms: t[t.len() - 1],
             reps: t.len(),
+            peak_extra_mib: crate::mem::peak_extra_mib(),
         },
         last,
     )
@@ -193,8 +322,10 @@ pub(crate) fn rng() -> impl FnMut() -> u64 {
 struct Ctx {
     runtimes: Vec<(DeviceKind, String, Runtime)>,
     /// The CPU backend on one thread (`cpu_threads(1)`), when the CPU is benchmarked and
-    /// hashing is asked for.
+    /// hashing or `--scaling` is asked for.
     single: Option<(String, Runtime)>,
+    /// `--scaling`: MSM and NTT cases get a one-thread CPU row too.
+    scaling: bool,
     /// A one-thread pool for the peers' single-thread rows.
     one_pool: Option<rayon::ThreadPool>,
     reps: usize,
@@ -304,7 +435,7 @@ pub fn run(mut args: BenchArgs) -> Result<()> {
     let ntt = args.ops.iter().any(|o| o == "ntt");
     let hash = args.ops.iter().any(|o| o == "hash");
     let (single, one_pool) = match runtimes.iter().find(|(k, _, _)| *k == DeviceKind::Cpu) {
-        Some((_, name, _)) if hash => {
+        Some((_, name, _)) if hash || args.scaling => {
             let rt = Runtime::builder()
                 .policy(Policy::Only(DeviceKind::Cpu))
                 .cpu_threads(1)
@@ -317,25 +448,42 @@ pub fn run(mut args: BenchArgs) -> Result<()> {
         }
         _ => (None, None),
     };
-    let mut plan: Vec<(&str, &str, u32, Threads)> = Vec::new();
+    let mut plan: Vec<(&str, &str, u32, Threads, NttKind)> = Vec::new();
     let all = Threads::All;
+    let fwd = NttKind::Forward;
     if msm {
         for c in CURVES
             .iter()
             .filter(|c| args.curves.iter().any(|a| a == *c))
         {
-            for &s in &args.msm_sizes {
-                plan.push(("msm", c, s, all));
+            let id: zkaccel::CurveGroupId = c.parse().expect("listed curve groups parse");
+            let max = max_msm_log(&runtimes, id);
+            for s in sizes(&args.msm_sizes, max) {
+                plan.push(("msm", c, s, all, fwd));
             }
         }
     }
     if ntt {
+        let mut kinds = Vec::new();
+        for k in &args.ntt_kinds {
+            kinds.push(match k.as_str() {
+                "forward" => NttKind::Forward,
+                "inverse" => NttKind::Inverse,
+                "batch" if args.ntt_batch.is_power_of_two() => NttKind::Batch(args.ntt_batch),
+                "batch" => bail!("--ntt-batch must be a power of two"),
+                other => bail!("unknown NTT kind '{other}' (expected forward, inverse, batch)"),
+            });
+        }
         for f in FIELDS
             .iter()
             .filter(|f| args.fields.iter().any(|a| a == *f))
         {
-            for &s in &args.ntt_sizes {
-                plan.push(("ntt", f, s, all));
+            let id: zkaccel::FieldId = f.parse().expect("listed fields parse");
+            let max = max_ntt_log(&runtimes, id);
+            for s in sizes(&args.ntt_sizes, max) {
+                for &k in &kinds {
+                    plan.push(("ntt", f, s, all, k));
+                }
             }
         }
     }
@@ -347,16 +495,22 @@ pub fn run(mut args: BenchArgs) -> Result<()> {
         };
         for &s in &args.poseidon_sizes {
             for &t in both {
-                plan.push(("hash", HashId::PoseidonCircomT3.name(), s, t));
+                plan.push(("hash", HashId::PoseidonCircomT3.name(), s, t, fwd));
             }
         }
         for &s in &args.poseidon2_sizes {
             for &t in both {
-                plan.push(("hash", HashId::Poseidon2Plonky3BabyBearT16.name(), s, t));
+                plan.push((
+                    "hash",
+                    HashId::Poseidon2Plonky3BabyBearT16.name(),
+                    s,
+                    t,
+                    fwd,
+                ));
             }
         }
         for &s in &args.merkle_sizes {
-            plan.push(("hash", "merkle", s, all));
+            plan.push(("hash", "merkle", s, all, fwd));
         }
     }
     let bar = if args.json || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
@@ -372,41 +526,49 @@ pub fn run(mut args: BenchArgs) -> Result<()> {
         runtimes,
         single,
         one_pool,
+        scaling: args.scaling,
         reps: args.reps,
         peers: !args.no_peers,
         bar,
     };
     let mut results = Vec::new();
-    for (op, target, log_n, threads) in plan {
+    for (op, target, log_n, threads, kind) in plan {
+        let shown = if op == "ntt" {
+            kind.target(target)
+        } else {
+            target.to_string()
+        };
         ctx.bar
-            .set_message(format!("{op} {target} {} 2^{log_n}", threads.label()));
+            .set_message(format!("{op} {shown} {} 2^{log_n}", threads.label()));
         let r = match (op, target) {
-            ("msm", "bn254-g1") => bench_msm::<Bn254G1>(&ctx, log_n)?,
-            ("msm", "bls12-381-g1") => bench_msm::<Bls12_381G1>(&ctx, log_n)?,
-            ("msm", "bls12-377-g1") => bench_msm::<zkaccel::curves::Bls12_377G1>(&ctx, log_n)?,
-            ("ntt", "bls12-377-fr") => bench_ntt_ark::<zkaccel::curves::Bls12_377Fr>(&ctx, log_n)?,
-            ("ntt", "bn254-fr") => bench_ntt_ark::<zkaccel::curves::Bn254Fr>(&ctx, log_n)?,
-            ("ntt", "bls12-381-fr") => bench_ntt_ark::<zkaccel::curves::Bls12_381Fr>(&ctx, log_n)?,
+            ("msm", "bn254-g1") => Some(bench_msm::<Bn254G1>(&ctx, log_n)?),
+            ("msm", "bls12-381-g1") => Some(bench_msm::<Bls12_381G1>(&ctx, log_n)?),
+            ("msm", "bls12-377-g1") => Some(bench_msm::<curves::Bls12_377G1>(&ctx, log_n)?),
+            ("msm", "bn254-g2") => Some(bench_msm::<curves::Bn254G2>(&ctx, log_n)?),
+            ("msm", "bls12-381-g2") => Some(bench_msm::<curves::Bls12_381G2>(&ctx, log_n)?),
+            ("ntt", "bls12-377-fr") => bench_ntt_ark::<curves::Bls12_377Fr>(&ctx, log_n, kind)?,
+            ("ntt", "bn254-fr") => bench_ntt_ark::<curves::Bn254Fr>(&ctx, log_n, kind)?,
+            ("ntt", "bls12-381-fr") => bench_ntt_ark::<curves::Bls12_381Fr>(&ctx, log_n, kind)?,
             ("ntt", "goldilocks") => {
-                bench_ntt_p3::<Goldilocks, p3_goldilocks::Goldilocks>(&ctx, log_n, |x| {
+                bench_ntt_p3::<Goldilocks, p3_goldilocks::Goldilocks>(&ctx, log_n, kind, |x| {
                     p3_goldilocks::Goldilocks::new(x.value())
                 })?
             }
             ("ntt", "babybear") => {
-                bench_ntt_p3::<BabyBear, p3_baby_bear::BabyBear>(&ctx, log_n, |x| {
+                bench_ntt_p3::<BabyBear, p3_baby_bear::BabyBear>(&ctx, log_n, kind, |x| {
                     p3_baby_bear::BabyBear::new(x.value())
                 })?
             }
-            ("hash", "merkle") => bench_merkle(&ctx, log_n)?,
+            ("hash", "merkle") => Some(bench_merkle(&ctx, log_n)?),
             ("hash", t) if t == HashId::PoseidonCircomT3.name() => {
-                bench_poseidon_circom(&ctx, log_n, threads)?
+                Some(bench_poseidon_circom(&ctx, log_n, threads)?)
             }
             ("hash", t) if t == HashId::Poseidon2Plonky3BabyBearT16.name() => {
-                bench_poseidon2_babybear(&ctx, log_n, threads)?
+                Some(bench_poseidon2_babybear(&ctx, log_n, threads)?)
             }
             _ => unreachable!(),
         };
-        results.push(r);
+        results.extend(r);
         ctx.bar.inc(1);
     }
     ctx.bar.finish_and_clear();
@@ -455,7 +617,7 @@ fn machine_json(rt: &Runtime) -> serde_json::Value {
         .map(|d| serde_json::json!({
             "kind": d.info.kind.name(), "name": d.info.name, "driver": d.info.driver,
             "compute_units": d.info.compute_units, "memory_bytes": d.info.memory_bytes,
-            "simulated": d.info.simulated,
+            "clock_mhz": d.info.clock_mhz, "simulated": d.info.simulated,
         }))
         .collect::<Vec<_>>())
 }
@@ -486,6 +648,15 @@ fn finish(
         .iter()
         .map(|e| e.timing.median_ms)
         .fold(f64::INFINITY, f64::min);
+    let median = |runner: &str| {
+        entries
+            .iter()
+            .find(|e| e.runner == runner)
+            .map(|e| e.timing.median_ms)
+    };
+    let cpu_scaling = median(SINGLE_CPU)
+        .zip(median("zkaccel:cpu"))
+        .map(|(one, all)| one / all);
     CaseResult {
         op: op.into(),
         target: target.into(),
@@ -493,6 +664,7 @@ fn finish(
         threads: rayon::current_num_threads(),
         note: note.into(),
         speedup_vs_peer: best_peer.is_finite().then(|| best_peer / best_ours),
+        cpu_scaling,
         entries,
     }
 }
@@ -531,6 +703,25 @@ where
         let r = r?;
         let ok = *reference.get_or_insert(r) == r;
         entries.push(entry(format!("zkaccel:{kind}"), name.clone(), t, n, ok));
+        if *kind != DeviceKind::Cpu {
+            // The same device with the bases already resident (an SRS taken in once through
+            // `Runtime::msm_bases`): only the scalars and the result cross the bus.
+            let handle = rt.msm_bases(PointsView::from_affine(&bases), &MsmOptions::default())?;
+            let (t, r) = time(ctx.reps, || handle.msm(&scalars));
+            let ok = reference == Some(r?);
+            entries.push(entry(
+                format!("zkaccel:{kind} (bases resident)"),
+                name.clone(),
+                t,
+                n,
+                ok,
+            ));
+        }
+    }
+    if let Some((name, rt)) = ctx.single.as_ref().filter(|_| ctx.scaling) {
+        let (t, r) = time(ctx.reps, || rt.msm(&bases, &scalars));
+        let ok = reference == Some(r?);
+        entries.push(entry(SINGLE_CPU.into(), name.clone(), t, n, ok));
     }
     let ours = entries.len();
     if ctx.peers {
@@ -541,6 +732,10 @@ where
         });
         let ok = reference.is_none_or(|p| C::projective_to_ark(&p) == r);
         entries.push(entry("arkworks 0.5".into(), "cpu".into(), t, n, ok));
+        for p in crate::peers::msm_peers(ctx.reps, &bases, &scalars, reference.as_ref()) {
+            let ok = p.verified.unwrap_or(true);
+            entries.push(entry(p.name, "cpu".into(), p.timing, n, ok));
+        }
     }
     Ok(finish(
         "msm",
@@ -552,122 +747,228 @@ where
     ))
 }
 
-fn bench_ntt_ark<F>(ctx: &Ctx, log_n: u32) -> Result<CaseResult>
+/// Which transform an NTT case times.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum NttKind {
+    /// One forward transform of `2^log_n` elements.
+    Forward,
+    /// One inverse transform of `2^log_n` elements.
+    Inverse,
+    /// `w` columns of `2^log_n / w` elements each, forward, in one call.
+    Batch(usize),
+}
+
+impl NttKind {
+    /// The case's target: the field's name, then the kind (plain for forward, so that
+    /// reports from before inverse and batch rows existed still compare).
+    fn target(self, field: &str) -> String {
+        match self {
+            NttKind::Forward => field.to_string(),
+            NttKind::Inverse => format!("{field} inverse"),
+            NttKind::Batch(w) => format!("{field} batch{w}"),
+        }
+    }
+
+    /// log2 of one column's length, `None` when the batch is wider than the case.
+    fn column_log(self, log_n: u32) -> Option<u32> {
+        match self {
+            NttKind::Batch(w) => log_n.checked_sub(w.trailing_zeros()),
+            _ => Some(log_n),
+        }
+    }
+
+    fn width(self) -> usize {
+        match self {
+            NttKind::Batch(w) => w,
+            _ => 1,
+        }
+    }
+}
+
+/// Every backend on one NTT case: `input` refilled before each timed run (untimed), results
+/// checked equal to the first backend's. Returns the rows and the reference output.
+fn ntt_ours<F: TwoAdicField>(
+    ctx: &Ctx,
+    input: &[F],
+    col_log: u32,
+    cfg: &NttConfig,
+) -> Result<(Vec<Entry>, Option<Vec<F>>)> {
+    let mut entries = Vec::new();
+    let mut reference: Option<Vec<F>> = None;
+    let mut data = input.to_vec();
+    for (kind, name, rt) in &ctx.runtimes {
+        let domain = rt.ntt_domain::<F>(col_log)?;
+        let (t, r) = time_fresh(ctx.reps, input, &mut data, |d| domain.run(d, cfg));
+        r?;
+        let ok = reference.get_or_insert_with(|| data.clone()) == &data;
+        entries.push(entry(
+            format!("zkaccel:{kind}"),
+            name.clone(),
+            t,
+            input.len(),
+            ok,
+        ));
+    }
+    if let Some((name, rt)) = ctx.single.as_ref().filter(|_| ctx.scaling) {
+        let domain = rt.ntt_domain::<F>(col_log)?;
+        let (t, r) = time_fresh(ctx.reps, input, &mut data, |d| domain.run(d, cfg));
+        r?;
+        let ok = reference.as_ref() == Some(&data);
+        entries.push(entry(SINGLE_CPU.into(), name.clone(), t, input.len(), ok));
+    }
+    Ok((entries, reference))
+}
+
+/// A big-field NTT case against ark-poly 0.5 (`Radix2EvaluationDomain`, natural order in
+/// and out; ark-poly has no batch call, so a batch is a loop over its columns).
+fn bench_ntt_ark<F>(ctx: &Ctx, log_n: u32, kind: NttKind) -> Result<Option<CaseResult>>
 where
     F: TwoAdicField + ArkField,
     F::Ark: ark_ff::FftField,
 {
+    let Some(col_log) = kind.column_log(log_n) else {
+        return Ok(None);
+    };
     let n = 1usize << log_n;
     let mut next = rng();
     let input: Vec<F> = (0..n).map(|_| F::random_with(&mut next)).collect();
-    let mut entries = Vec::new();
-    let mut reference: Option<Vec<F>> = None;
-    for (kind, name, rt) in &ctx.runtimes {
-        let domain = rt.ntt_domain::<F>(log_n)?;
-        let mut data = input.clone();
-        // Copy in fresh input each time, outside the timed region.
+    let cfg = NttConfig {
+        direction: if kind == NttKind::Inverse {
+            NttDirection::Inverse
+        } else {
+            NttDirection::Forward
+        },
+        batch: kind.width(),
+        layout: BatchLayout::Contiguous,
+        ..NttConfig::default()
+    };
+    let (mut entries, reference) = ntt_ours(ctx, &input, col_log, &cfg)?;
+    let ours = entries.len();
+    if ctx.peers {
+        let dom = Radix2EvaluationDomain::<F::Ark>::new(1 << col_log).context("ark-poly domain")?;
+        // ark-poly transforms a `Vec` in place: one per column.
+        let fresh: Vec<Vec<F::Ark>> = input
+            .chunks(1 << col_log)
+            .map(|c| c.iter().map(|x| x.to_ark()).collect())
+            .collect();
+        let mut cols = fresh.clone();
+        let run = |cols: &mut Vec<Vec<F::Ark>>| {
+            for col in cols {
+                match kind {
+                    NttKind::Inverse => dom.ifft_in_place(col),
+                    _ => dom.fft_in_place(col),
+                }
+            }
+        };
+        crate::mem::reset();
+        run(&mut cols); // warm-up
         let mut t_all = Vec::new();
-        domain.forward(&mut data)?; // warm-up
         for _ in 0..ctx.reps.max(1) {
-            data.copy_from_slice(&input);
+            for (c, f) in cols.iter_mut().zip(&fresh) {
+                c.copy_from_slice(f);
+            }
             let s = Instant::now();
-            domain.forward(&mut data)?;
+            run(&mut cols);
             t_all.push(s.elapsed().as_secs_f64() * 1e3);
         }
         let t = summarize(t_all);
-        let ok = reference.get_or_insert_with(|| data.clone()) == &data;
-        entries.push(entry(format!("zkaccel:{kind}"), name.clone(), t, n, ok));
-    }
-    let ours = entries.len();
-    if ctx.peers {
-        let dom = Radix2EvaluationDomain::<F::Ark>::new(n).context("ark-poly domain")?;
-        let ark_in: Vec<F::Ark> = input.iter().map(|x| x.to_ark()).collect();
-        let mut data = ark_in.clone();
-        dom.fft_in_place(&mut data);
-        let mut t_all = Vec::new();
-        for _ in 0..ctx.reps.max(1) {
-            data.copy_from_slice(&ark_in);
-            let s = Instant::now();
-            dom.fft_in_place(&mut data);
-            t_all.push(s.elapsed().as_secs_f64() * 1e3);
-        }
+        let data = cols.concat();
         let ok = reference
             .as_ref()
             .is_none_or(|r| r.iter().zip(&data).all(|(a, b)| a.to_ark() == *b));
-        entries.push(entry(
-            "ark-poly 0.5".into(),
-            "cpu".into(),
-            summarize(t_all),
-            n,
-            ok,
-        ));
+        entries.push(entry("ark-poly 0.5".into(), "cpu".into(), t, n, ok));
     }
-    Ok(finish(
+    let what = match kind {
+        NttKind::Forward => "forward".to_string(),
+        NttKind::Inverse => "inverse".to_string(),
+        NttKind::Batch(w) => format!("{w} columns of 2^{col_log}, contiguous, forward"),
+    };
+    Ok(Some(finish(
         "ntt",
-        F::ID.name(),
+        &kind.target(F::ID.name()),
         log_n,
-        "forward, natural order in and out; elements/s",
+        &format!("{what}, natural order in and out; elements/s"),
         entries,
         ours,
-    ))
+    )))
 }
 
-fn bench_ntt_p3<F, P>(ctx: &Ctx, log_n: u32, to_p3: impl Fn(F) -> P) -> Result<CaseResult>
+/// A small-field NTT case against Plonky3 0.8 `Radix2DitParallel` (a batch is one
+/// `RowMajorMatrix` of `w` columns, our interleaved layout).
+fn bench_ntt_p3<F, P>(
+    ctx: &Ctx,
+    log_n: u32,
+    kind: NttKind,
+    to_p3: impl Fn(F) -> P,
+) -> Result<Option<CaseResult>>
 where
     F: TwoAdicField,
     P: p3_field::TwoAdicField + p3_field::PrimeField64 + Ord,
 {
     use p3_dft::TwoAdicSubgroupDft;
     use p3_matrix::Matrix;
+    let Some(col_log) = kind.column_log(log_n) else {
+        return Ok(None);
+    };
     let n = 1usize << log_n;
+    let w = kind.width();
     let mut next = rng();
     let input: Vec<F> = (0..n).map(|_| F::random_with(&mut next)).collect();
+    let inverse = kind == NttKind::Inverse;
+    // Plonky3's forward transform returns its output bit-reversed behind a natural-order
+    // view; ours is asked for bit-reversed output so neither pays for a reordering pass.
+    // Its inverse returns natural order, and so does ours here.
     let cfg = NttConfig {
-        output_order: NttOrder::BitReversed,
+        direction: if inverse {
+            NttDirection::Inverse
+        } else {
+            NttDirection::Forward
+        },
+        output_order: if inverse {
+            NttOrder::Natural
+        } else {
+            NttOrder::BitReversed
+        },
+        batch: w,
+        layout: BatchLayout::Interleaved,
         ..NttConfig::default()
     };
-    let mut entries = Vec::new();
-    let mut reference: Option<Vec<F>> = None;
-    for (kind, name, rt) in &ctx.runtimes {
-        let domain = rt.ntt_domain::<F>(log_n)?;
-        let mut data = input.clone();
-        domain.run(&mut data, &cfg)?;
-        let mut t_all = Vec::new();
-        for _ in 0..ctx.reps.max(1) {
-            data.copy_from_slice(&input);
-            let s = Instant::now();
-            domain.run(&mut data, &cfg)?;
-            t_all.push(s.elapsed().as_secs_f64() * 1e3);
-        }
-        let ok = reference.get_or_insert_with(|| data.clone()) == &data;
-        entries.push(entry(
-            format!("zkaccel:{kind}"),
-            name.clone(),
-            summarize(t_all),
-            n,
-            ok,
-        ));
-    }
+    let (mut entries, reference) = ntt_ours(ctx, &input, col_log, &cfg)?;
     let ours = entries.len();
     if ctx.peers {
         let dft = p3_dft::Radix2DitParallel::<P>::default();
         let p3_in: Vec<P> = input.iter().map(|&x| to_p3(x)).collect();
-        let mut out = dft.dft_batch(p3_matrix::dense::RowMajorMatrix::new(p3_in.clone(), 1));
+        // The clock stops at what Plonky3 hands back (for the forward transform a
+        // bit-reversed matrix); the natural-order copy after it is for the comparison only.
+        let run = |m, times: &mut Vec<f64>| {
+            let s = Instant::now();
+            if inverse {
+                let v = dft.idft_batch(m).values;
+                times.push(s.elapsed().as_secs_f64() * 1e3);
+                v
+            } else {
+                let e = dft.dft_batch(m);
+                times.push(s.elapsed().as_secs_f64() * 1e3);
+                e.to_row_major_matrix().values
+            }
+        };
+        let matrix = || p3_matrix::dense::RowMajorMatrix::new(p3_in.clone(), w);
+        crate::mem::reset();
+        let mut out = run(matrix(), &mut Vec::new()); // warm-up
         let mut t_all = Vec::new();
         for _ in 0..ctx.reps.max(1) {
-            let m = p3_matrix::dense::RowMajorMatrix::new(p3_in.clone(), 1);
-            let s = Instant::now();
-            out = dft.dft_batch(m);
-            t_all.push(s.elapsed().as_secs_f64() * 1e3);
+            out = run(matrix(), &mut t_all);
         }
-        // p3 returns a bit-reversed buffer behind a natural-order view; compare in natural
-        // order (our bit-reversed output, read through bit reversal).
-        let natural = out.to_row_major_matrix().values;
+        // Compare in natural row order (our forward output read through bit reversal).
+        let rows = 1usize << col_log;
         let ok = reference.as_ref().is_none_or(|r| {
-            (0..n).all(|i| {
-                let j = i.reverse_bits() >> (usize::BITS - log_n.max(1)) & (n - 1);
-                let j = if log_n == 0 { 0 } else { j };
-                to_p3(r[j]) == natural[i]
+            (0..rows).all(|i| {
+                let j = if inverse || col_log == 0 {
+                    i
+                } else {
+                    i.reverse_bits() >> (usize::BITS - col_log)
+                };
+                (0..w).all(|c| to_p3(r[j * w + c]) == out[i * w + c])
             })
         });
         entries.push(entry(
@@ -678,16 +979,24 @@ where
             ok,
         ));
     }
-    Ok(finish(
+    let what = match kind {
+        NttKind::Forward => "forward, natural in, bit-reversed out".to_string(),
+        NttKind::Inverse => "inverse, natural in and out".to_string(),
+        NttKind::Batch(w) => format!(
+            "{w} columns of 2^{col_log} (row-major matrix), forward, natural in, bit-reversed out"
+        ),
+    };
+    Ok(Some(finish(
         "ntt",
-        F::ID.name(),
+        &kind.target(F::ID.name()),
         log_n,
-        "forward, natural in, bit-reversed out (Plonky3 returns a bit-reversed view); elements/s",
+        &format!("{what} (Plonky3 returns a bit-reversed view); elements/s"),
         entries,
         ours,
-    ))
+    )))
 }
 
+/// Median, min and max of `t`, with the peak memory since the last `mem::reset`.
 fn summarize(mut t: Vec<f64>) -> Timing {
     t.sort_by(|a, b| a.total_cmp(b));
     Timing {
@@ -695,6 +1004,7 @@ fn summarize(mut t: Vec<f64>) -> Timing {
         min_ms: t[0],
         max_ms: t[t.len() - 1],
         reps: t.len(),
+        peak_extra_mib: crate::mem::peak_extra_mib(),
     }
 }
 
@@ -705,11 +1015,15 @@ fn print_table(rt: &Runtime, results: &[CaseResult]) {
     println!("host: {}", crate::host_description());
     for d in rt.devices() {
         println!(
-            "device {}: {} [{}]{}  {}",
+            "device {}: {} [{}]{}{}  {}",
             d.index,
             d.info.name,
             d.info.kind,
             if d.info.simulated { " SIMULATED" } else { "" },
+            d.info
+                .clock_mhz
+                .map(|m| format!(", {m} MHz"))
+                .unwrap_or_default(),
             d.info.driver
         );
     }
@@ -729,14 +1043,14 @@ fn print_table(rt: &Runtime, results: &[CaseResult]) {
         .unwrap_or(0)
         .max(30);
     println!(
-        "{:<4} {:<tw$} {:>5}  {:<rw$} {:>10} {:>10} {:>10} {:>10}  check",
-        "op", "target", "size", "runner", "median ms", "min ms", "max ms", "M/s"
+        "{:<4} {:<tw$} {:>5}  {:<rw$} {:>10} {:>10} {:>10} {:>10} {:>9}  check",
+        "op", "target", "size", "runner", "median ms", "min ms", "max ms", "M/s", "peak MiB"
     );
     for r in results {
         for e in &r.entries {
             let spread = e.timing.max_ms > 1.5 * e.timing.min_ms;
             println!(
-                "{:<4} {:<tw$} {:>5}  {:<rw$} {:>10.3} {:>10.3} {:>10.3} {:>10.2}  {}{}",
+                "{:<4} {:<tw$} {:>5}  {:<rw$} {:>10.3} {:>10.3} {:>10.3} {:>10.2} {:>9.1}  {}{}",
                 r.op,
                 r.target,
                 format!("2^{}", r.log_n),
@@ -745,6 +1059,7 @@ fn print_table(rt: &Runtime, results: &[CaseResult]) {
                 e.timing.min_ms,
                 e.timing.max_ms,
                 e.throughput_m_per_s,
+                e.timing.peak_extra_mib,
                 if e.verified { "ok" } else { "MISMATCH" },
                 if spread { " (wide spread)" } else { "" }
             );
@@ -759,11 +1074,24 @@ fn print_table(rt: &Runtime, results: &[CaseResult]) {
                 format!("{s:.2}×")
             );
         }
+        if let Some(s) = r.cpu_scaling {
+            println!(
+                "{:<4} {:<tw$} {:>5}  {:<rw$} {:>10}",
+                "",
+                "",
+                "",
+                "→ CPU speed-up 1 thread → all",
+                format!("{s:.2}×")
+            );
+        }
         if r.op == "hash" {
             println!("{:<4} {:<tw$} {:>5}  ↳ {}", "", "", "", r.note);
         }
     }
 }
+
+/// The runner name of the CPU backend on one thread.
+const SINGLE_CPU: &str = "zkaccel:cpu 1T";
 
 /// Which threads a hashing case runs on.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -803,7 +1131,7 @@ impl Ctx {
             Threads::One => self
                 .single
                 .iter()
-                .map(|(name, rt)| ("zkaccel:cpu 1T".to_string(), name.clone(), rt))
+                .map(|(name, rt)| (SINGLE_CPU.to_string(), name.clone(), rt))
                 .collect(),
         }
     }
@@ -826,6 +1154,7 @@ fn time_fresh<T: Copy, R>(
     mut f: impl FnMut(&mut [T]) -> R,
 ) -> (Timing, R) {
     buf.copy_from_slice(fresh);
+    crate::mem::reset();
     let mut last = f(buf); // warm-up
     let mut t = Vec::with_capacity(reps.max(1));
     for _ in 0..reps.max(1) {
@@ -1094,4 +1423,29 @@ fn bench_merkle(ctx: &Ctx, log_n: u32) -> Result<CaseResult> {
     );
     r.threads = Threads::All.count();
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_lists_expand_ranges_and_max_and_drop_what_does_not_fit() {
+        let args: Vec<SizeArg> = ["10..12", "11", "max", "30"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        assert_eq!(sizes(&args, 20), vec![10, 11, 12, 20]);
+        assert_eq!(sizes(&args, 11), vec![10, 11]);
+        assert!("12..10".parse::<SizeArg>().is_err());
+        assert!("40".parse::<SizeArg>().is_err());
+        assert_eq!("MAX".parse::<SizeArg>(), Ok(SizeArg::Max));
+    }
+
+    #[test]
+    fn fit_log_is_the_largest_power_that_fits() {
+        assert_eq!(fit_log(1 << 30, 1 << 10), 20);
+        assert_eq!(fit_log((1 << 30) - 1, 1 << 10), 19);
+        assert_eq!(fit_log(10, 100), 0);
+    }
 }

@@ -1,9 +1,15 @@
 //! The `zkaccel` command: list devices and benchmark every backend against arkworks and
 //! Plonky3 in the same run.
 
+/// Every heap allocation is counted, for the bench's peak-memory column.
+#[global_allocator]
+static ALLOC: mem::Counting = mem::Counting;
+
 mod bench;
 mod bench_fpga;
 mod calibrate;
+mod mem;
+mod peers;
 mod report;
 
 use anyhow::Result;
@@ -68,6 +74,7 @@ fn devices(json: bool) -> Result<()> {
                     "driver": d.info.driver,
                     "memory_bytes": d.info.memory_bytes,
                     "compute_units": d.info.compute_units,
+                    "clock_mhz": d.info.clock_mhz,
                     "simulated": d.info.simulated,
                     "runs_on_host": d.info.runs_on_host,
                     "msm": d.capabilities.msm.iter().map(|c| serde_json::json!({
@@ -111,6 +118,9 @@ fn devices(json: bool) -> Result<()> {
                 "hardware"
             },
         );
+        if let Some(mhz) = d.info.clock_mhz {
+            println!("    clock: {mhz} MHz");
+        }
         println!(
             "    driver: {}{}",
             d.info.driver,

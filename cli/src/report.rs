@@ -9,14 +9,17 @@
 //! - `schema`: `"zkaccel-bench/1"`;
 //! - `host`: CPU model and hardware threads; `threads`: worker threads of the run;
 //! - `machine`: the devices (`kind`, `name`, `driver`, `compute_units`, `memory_bytes`,
-//!   `simulated`);
-//! - `results`: one object per case: `op` (`msm`, `ntt`, `hash`), `target` (curve group,
-//!   field or hash instance, with the thread label for hashing), `log_n`, `threads`, `note`
-//!   (unit and conditions), `speedup_vs_peer` (best peer median / our best median, `null`
-//!   without peers) and `entries`: one per runner with `runner` (`zkaccel:<kind>` or the
-//!   peer's name), `device`, `timing` (`median_ms`, `min_ms`, `max_ms`, `reps`),
-//!   `throughput_m_per_s` (millions of points, elements, hashes or leaves per second, see
-//!   `note`) and `verified` (result equal to the first runner's);
+//!   `clock_mhz` (`null` when unknown), `simulated`);
+//! - `results`: one object per case: `op` (`msm`, `ntt`, `hash`), `target` (curve group;
+//!   field, followed by ` inverse` or ` batchW` for those NTT kinds; hash instance, with the
+//!   thread label for hashing), `log_n` (for a batch, of all its elements), `threads`,
+//!   `note` (unit and conditions), `speedup_vs_peer` (best peer median / our best median,
+//!   `null` without peers) and `entries`: one per runner with `runner` (`zkaccel:<kind>`,
+//!   `zkaccel:<kind> (bases resident)` for an accelerator's MSM without the bases' upload,
+//!   or the peer's name), `device`, `timing` (`median_ms`, `min_ms`, `max_ms`, `reps`,
+//!   `peak_extra_mib`: Rust-heap peak beyond the inputs), `throughput_m_per_s` (millions of
+//!   points, elements, hashes or leaves per second, see `note`) and `verified` (result
+//!   equal to the first runner's);
 //! - `fpga` (only with `--backend fpga`): the FPGA engine's rows (cycles, utilisation,
 //!   stalls, labelled projection).
 
@@ -28,7 +31,7 @@ use std::path::{Path, PathBuf};
 
 /// The CSV header; one row per (case, runner).
 const CSV_HEADER: &str = "op,target,log_n,threads,runner,device,median_ms,min_ms,max_ms,reps,\
-                          throughput_m_per_s,verified,speedup_vs_peer";
+                          throughput_m_per_s,verified,speedup_vs_peer,peak_extra_mib";
 
 /// Quotes a CSV field when it needs it (RFC 4180).
 fn csv_field(s: &str) -> String {
@@ -47,7 +50,7 @@ pub fn csv(results: &[CaseResult]) -> String {
         for e in &r.entries {
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{:.1}",
                 r.op,
                 csv_field(&r.target),
                 r.log_n,
@@ -60,7 +63,8 @@ pub fn csv(results: &[CaseResult]) -> String {
                 e.timing.reps,
                 e.throughput_m_per_s,
                 e.verified,
-                r.speedup_vs_peer.map(|s| s.to_string()).unwrap_or_default()
+                r.speedup_vs_peer.map(|s| s.to_string()).unwrap_or_default(),
+                e.timing.peak_extra_mib
             );
         }
     }
@@ -416,6 +420,7 @@ mod tests {
                 min_ms: ms * 0.9,
                 max_ms: ms * 1.1,
                 reps: 5,
+                peak_extra_mib: 1.0,
             },
             throughput_m_per_s: (1u64 << log_n) as f64 / (ms * 1e3),
             verified: true,
@@ -428,6 +433,7 @@ mod tests {
             note: "points/s".into(),
             entries: vec![e("zkaccel:cpu", ours), e("arkworks 0.5", peer)],
             speedup_vs_peer: Some(peer / ours),
+            cpu_scaling: None,
         }
     }
 

@@ -284,6 +284,7 @@ fn test_device_info(name: &str) -> DeviceInfo {
         compute_units: 1,
         simulated: true,
         runs_on_host: false,
+        clock_mhz: None,
     }
 }
 

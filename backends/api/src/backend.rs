@@ -90,6 +90,9 @@ pub struct DeviceInfo {
     /// OpenCL CPU device such as PoCL): automatic dispatch then does not treat it as an
     /// accelerator.
     pub runs_on_host: bool,
+    /// Peak clock in MHz as the driver or the OS reports it (`None` when unknown): part of
+    /// the device fingerprint a benchmark report carries.
+    pub clock_mhz: Option<u32>,
 }
 
 /// MSM support for one (curve, group).

@@ -282,5 +282,22 @@ fn cpu_info(threads: usize) -> DeviceInfo {
         compute_units: threads as u32,
         simulated: false,
         runs_on_host: true,
+        clock_mhz: cpu_clock_mhz(&cpuinfo),
     }
+}
+
+/// The CPU's maximum clock (cpufreq), else the current clock of the first core as
+/// /proc/cpuinfo reports it (virtual machines often have no cpufreq).
+fn cpu_clock_mhz(cpuinfo: &str) -> Option<u32> {
+    let max_khz = std::fs::read_to_string("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok());
+    max_khz.map(|k| (k / 1000) as u32).or_else(|| {
+        cpuinfo
+            .lines()
+            .find(|l| l.starts_with("cpu MHz"))
+            .and_then(|l| l.split(':').nth(1))
+            .and_then(|m| m.trim().parse::<f64>().ok())
+            .map(|m| m.round() as u32)
+    })
 }

@@ -218,6 +218,12 @@ impl CudaBackend {
             compute_units: sms.max(0) as u32,
             simulated: false,
             runs_on_host: false,
+            // The driver reports kHz.
+            clock_mhz: context
+                .attribute(Attr::CU_DEVICE_ATTRIBUTE_CLOCK_RATE)
+                .ok()
+                .filter(|&k| k > 0)
+                .map(|k| (k / 1000) as u32),
         };
         let ctx = Ctx::new(context, target, max_alloc, cache)?;
         Ok(Self {

@@ -237,6 +237,9 @@ impl FpgaBackend {
             // The simulator's work runs on the host CPU; automatic dispatch must not treat it
             // as an accelerator.
             runs_on_host: simulated,
+            // No achieved clock to report: the image is not synthesized (the manifest's
+            // target clock is a goal, and the bench states it as such in its projection).
+            clock_mhz: None,
         };
         let params = msm::EngineParams {
             max_points: identity.max_points as usize,

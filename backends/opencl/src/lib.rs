@@ -153,6 +153,7 @@ impl OpenClBackend {
             compute_units: device.max_compute_units().unwrap_or(0),
             simulated: false,
             runs_on_host: is_cpu,
+            clock_mhz: device.max_clock_frequency().ok().filter(|&c| c > 0),
         };
         let ctx = Ctx::new(
             device,

@@ -540,6 +540,7 @@ mod tests {
                     compute_units: 1,
                     simulated: false,
                     runs_on_host: false,
+                    clock_mhz: None,
                 },
                 fault,
                 only: None,
