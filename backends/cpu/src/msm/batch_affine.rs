@@ -1,0 +1,489 @@
+//! Bucket accumulation for one window of Pippenger's method: affine buckets updated in
+//! batches that share one field inversion, or XYZZ buckets for sparse windows.
+//!
+//! Adding an affine point to an affine bucket costs one inversion plus `2M + 1S`
+//! (`λ = (y₂ − y₁)/(x₂ − x₁)`, `x₃ = λ² − x₁ − x₂`, `y₃ = λ(x₁ − x₃) − y₁`). Montgomery's
+//! trick ("Speeding the Pollard and elliptic curve methods of factorization", 1987) replaces
+//! `B` inversions by one inversion and `3(B − 1)` multiplications, so a batch of `B`
+//! independent additions costs about `5M + 1S` each plus `inversion/B`, against `8M + 2S` for
+//! a mixed XYZZ addition. The additions of one batch must be independent: each touches a
+//! different bucket. A point whose bucket already has an addition pending in the current batch
+//! waits in a queue and joins the next batch. This is the scheme of the ZPrize 2022 MSM
+//! entries and of gnark-crypto's `multiexp_affine` (Aranha, Housni, Guillevic, "Faster
+//! multi-scalar multiplication", and the gnark-crypto batch-affine write-up); written anew here.
+//!
+//! Special cases, all handled before a point joins a batch: an empty bucket takes the point as
+//! it is; `x₁ = x₂, y₁ = y₂` is a doubling (denominator `2y`, numerator `3x²`); `x₁ = x₂,
+//! y₁ = −y₂` empties the bucket. When the queue grows past a bound (many points in few
+//! buckets: equal scalars, a sparse top window), the queued points go into XYZZ buckets
+//! instead, so no input can make the batches degenerate into one inversion per point.
+
+use zkaccel_backend::field::Field;
+use zkaccel_backend::{Affine, CurveGroup, Xyzz};
+
+/// Signed-digit tables: `windows` digits per (virtual) point, point-major.
+///
+/// Digits of every window but the top one lie in `[−2^(c−1), 2^(c−1))` and are stored as
+/// `i16`; the top window takes the final carry without recoding, so its digit lies in
+/// `[0, 2^(c−1)]` and is stored as the bits of a `u16` (this keeps `c = 16` possible).
+pub struct Digits<'a> {
+    /// The digits, `windows` per point.
+    pub data: &'a [i16],
+    /// Digits per point.
+    pub windows: usize,
+}
+
+impl Digits<'_> {
+    /// `(|digit|, digit < 0)` of point `j` in window `w`.
+    #[inline(always)]
+    pub fn get(&self, j: usize, w: usize) -> (u32, bool) {
+        let d = self.data[j * self.windows + w];
+        if w + 1 == self.windows {
+            (d as u16 as u32, false)
+        } else {
+            (d.unsigned_abs() as u32, d < 0)
+        }
+    }
+}
+
+/// Recodes the little-endian integer `v` into `out.len()` signed `c`-bit digits
+/// (see [`Digits`]). `v` must be below `2^(out.len()·c − 1)`.
+pub fn recode(v: &[u64], c: u32, out: &mut [i16]) {
+    let windows = out.len();
+    let half = 1i64 << (c - 1);
+    let full = 1i64 << c;
+    let mask = (1u64 << c) - 1;
+    let mut carry = 0i64;
+    for (w, d) in out.iter_mut().enumerate() {
+        let bit = w * c as usize;
+        let limb = bit / 64;
+        let shift = bit % 64;
+        let mut raw = if limb < v.len() { v[limb] >> shift } else { 0 };
+        if shift + c as usize > 64 && limb + 1 < v.len() {
+            raw |= v[limb + 1] << (64 - shift);
+        }
+        let mut digit = (raw & mask) as i64 + carry;
+        if w + 1 == windows {
+            debug_assert!(digit <= half, "value too large for the windows");
+            *d = digit as u16 as i16;
+        } else {
+            carry = 0;
+            if digit >= half {
+                digit -= full;
+                carry = 1;
+            }
+            *d = digit as i16;
+        }
+    }
+}
+
+/// Affine buckets with batched additions for one window.
+pub struct BatchAffineBuckets<C: CurveGroup> {
+    buckets: Vec<Affine<C>>,
+    /// Batch number in which each bucket last got a pending addition.
+    stamp: Vec<u32>,
+    epoch: u32,
+    batch_bucket: Vec<u32>,
+    batch_point: Vec<Affine<C>>,
+    /// `prefix[k]` = product of the denominators of entries `0..k`.
+    prefix: Vec<C::Base>,
+    acc: C::Base,
+    queue: Vec<(u32, Affine<C>)>,
+    spare: Vec<(u32, Affine<C>)>,
+    overflow: Option<Vec<Xyzz<C>>>,
+    cap: usize,
+    queue_cap: usize,
+}
+
+impl<C: CurveGroup> BatchAffineBuckets<C> {
+    /// `buckets` empty buckets, batches of up to `cap` additions.
+    pub fn new(buckets: usize, cap: usize) -> Self {
+        let cap = cap.max(1);
+        Self {
+            buckets: vec![Affine::IDENTITY; buckets],
+            stamp: vec![0; buckets],
+            epoch: 1,
+            batch_bucket: Vec::with_capacity(cap),
+            batch_point: Vec::with_capacity(cap),
+            prefix: Vec::with_capacity(cap),
+            acc: C::Base::ONE,
+            queue: Vec::with_capacity(cap),
+            spare: Vec::with_capacity(cap),
+            overflow: None,
+            cap,
+            queue_cap: 4 * cap,
+        }
+    }
+
+    /// Hints the processor to fetch bucket `b` (and its stamp) into cache: bucket accesses are
+    /// random, and the arrays outgrow the L2 cache for the larger windows.
+    #[inline(always)]
+    pub fn prefetch(&self, b: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            if b < self.buckets.len() {
+                let bucket = self.buckets[b..].as_ptr() as *const i8;
+                let stamp = self.stamp[b..].as_ptr() as *const i8;
+                // SAFETY: SSE is part of the x86_64 baseline; a prefetch never faults and both
+                // pointers are in bounds of their arrays.
+                unsafe {
+                    _mm_prefetch::<_MM_HINT_T0>(bucket);
+                    _mm_prefetch::<_MM_HINT_T0>(stamp);
+                }
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = b;
+    }
+
+    /// Adds the (non-identity) point `p` into bucket `b`.
+    #[inline(always)]
+    pub fn add(&mut self, b: usize, p: Affine<C>) {
+        self.insert(b as u32, p);
+        if self.batch_bucket.len() >= self.cap {
+            self.flush();
+            self.drain_queue();
+        }
+    }
+
+    /// Schedules `bucket += p`, or queues it when `bucket` is busy in this batch.
+    #[inline(always)]
+    fn insert(&mut self, b: u32, p: Affine<C>) {
+        let bi = b as usize;
+        if self.stamp[bi] == self.epoch {
+            self.queue.push((b, p));
+            if self.queue.len() > self.queue_cap {
+                self.spill_queue();
+            }
+            return;
+        }
+        let bucket = &mut self.buckets[bi];
+        if bucket.is_identity() {
+            *bucket = p;
+            return;
+        }
+        let den = if bucket.x == p.x {
+            if bucket.y != p.y || p.y.is_zero() {
+                // P + (−P), or the double of a 2-torsion point: the bucket empties.
+                *bucket = Affine::IDENTITY;
+                return;
+            }
+            p.y.double()
+        } else {
+            p.x - bucket.x
+        };
+        self.stamp[bi] = self.epoch;
+        self.prefix.push(self.acc);
+        self.acc *= den;
+        self.batch_bucket.push(b);
+        self.batch_point.push(p);
+    }
+
+    /// Performs the pending additions with one inversion.
+    fn flush(&mut self) {
+        if self.batch_bucket.is_empty() {
+            return;
+        }
+        // Non-zero: a product of non-zero denominators.
+        let mut inv = self.acc.inverse().expect("non-zero product");
+        for k in (0..self.batch_bucket.len()).rev() {
+            let bucket = &mut self.buckets[self.batch_bucket[k] as usize];
+            let p = &self.batch_point[k];
+            let inv_k = inv * self.prefix[k];
+            let lambda = if bucket.x == p.x {
+                // Doubling (only equal points reach a batch with equal x).
+                inv *= p.y.double();
+                let xx = p.x.square();
+                (xx.double() + xx) * inv_k
+            } else {
+                inv *= p.x - bucket.x;
+                (p.y - bucket.y) * inv_k
+            };
+            let x3 = lambda.square() - bucket.x - p.x;
+            let y3 = lambda * (bucket.x - x3) - bucket.y;
+            *bucket = Affine::new(x3, y3);
+        }
+        self.batch_bucket.clear();
+        self.batch_point.clear();
+        self.prefix.clear();
+        self.acc = C::Base::ONE;
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            // Stamps from 2³² batches ago could collide: start over.
+            self.stamp.fill(0);
+            self.epoch = 1;
+        }
+    }
+
+    /// Re-schedules the queued points (after a flush, every bucket is free again).
+    fn drain_queue(&mut self) {
+        let mut q = core::mem::replace(&mut self.queue, core::mem::take(&mut self.spare));
+        for (b, p) in q.drain(..) {
+            self.insert(b, p);
+            if self.batch_bucket.len() >= self.cap {
+                self.flush();
+            }
+        }
+        self.spare = q;
+    }
+
+    /// Moves every queued point into XYZZ overflow buckets.
+    fn spill_queue(&mut self) {
+        let n = self.buckets.len();
+        let overflow = self.overflow.get_or_insert_with(|| vec![Xyzz::IDENTITY; n]);
+        for (b, p) in self.queue.drain(..) {
+            overflow[b as usize].add_affine_assign(&p);
+        }
+    }
+
+    /// Completes every pending addition and returns `Σ_k (k+1)·bucket_k`.
+    pub fn finish(mut self) -> Xyzz<C> {
+        loop {
+            self.flush();
+            if self.queue.is_empty() {
+                break;
+            }
+            self.drain_queue();
+        }
+        // Σ k·B_k by running sums from the top bucket down.
+        let mut running = Xyzz::<C>::IDENTITY;
+        let mut sum = Xyzz::<C>::IDENTITY;
+        match &self.overflow {
+            None => {
+                for b in self.buckets.iter().rev() {
+                    running.add_affine_assign(b);
+                    sum.add_assign(&running);
+                }
+            }
+            Some(extra) => {
+                for (b, e) in self.buckets.iter().zip(extra).rev() {
+                    running.add_affine_assign(b);
+                    running.add_assign(e);
+                    sum.add_assign(&running);
+                }
+            }
+        }
+        sum
+    }
+}
+
+/// `Σ_j digit(j, w)·point(j)` over `range` with affine buckets in batches of `cap`.
+///
+/// `point(j)` must not be the identity where the digit is non-zero; `negate(j)` flips the
+/// sign of point `j` (the sign of a GLV half).
+pub fn window_sum_batch_affine<C, G, N>(
+    point: &G,
+    negate: &N,
+    digits: &Digits<'_>,
+    w: usize,
+    range: core::ops::Range<usize>,
+    buckets: usize,
+    cap: usize,
+) -> Xyzz<C>
+where
+    C: CurveGroup,
+    G: Fn(usize) -> Affine<C>,
+    N: Fn(usize) -> bool,
+{
+    /// How many points ahead the bucket of a point is prefetched.
+    const AHEAD: usize = 12;
+    let mut acc = BatchAffineBuckets::<C>::new(buckets, cap);
+    let end = range.end;
+    for j in range {
+        if j + AHEAD < end {
+            let (m, _) = digits.get(j + AHEAD, w);
+            acc.prefetch((m as usize).wrapping_sub(1));
+        }
+        let (m, neg) = digits.get(j, w);
+        if m == 0 {
+            continue;
+        }
+        let mut p = point(j);
+        if neg ^ negate(j) {
+            p.y = -p.y;
+        }
+        acc.add(m as usize - 1, p);
+    }
+    acc.finish()
+}
+
+/// The same sum with XYZZ buckets and mixed additions (for sparse windows and small inputs).
+pub fn window_sum_xyzz<C, G, N>(
+    point: &G,
+    negate: &N,
+    digits: &Digits<'_>,
+    w: usize,
+    range: core::ops::Range<usize>,
+    buckets: usize,
+) -> Xyzz<C>
+where
+    C: CurveGroup,
+    G: Fn(usize) -> Affine<C>,
+    N: Fn(usize) -> bool,
+{
+    let mut b = vec![Xyzz::<C>::IDENTITY; buckets];
+    let mut top = 0;
+    for j in range {
+        let (m, neg) = digits.get(j, w);
+        if m == 0 {
+            continue;
+        }
+        let mut p = point(j);
+        if neg ^ negate(j) {
+            p.y = -p.y;
+        }
+        let k = m as usize - 1;
+        top = top.max(k + 1);
+        b[k].add_affine_assign(&p);
+    }
+    let mut running = Xyzz::<C>::IDENTITY;
+    let mut sum = Xyzz::<C>::IDENTITY;
+    for bucket in b[..top].iter().rev() {
+        running.add_assign(bucket);
+        sum.add_assign(&running);
+    }
+    sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zkaccel_backend::curves::{Bls12_381G2, Bn254Fq, Bn254G1};
+    use zkaccel_backend::field::{batch_inverse, PrimeField};
+    use zkaccel_backend::Projective;
+
+    fn points<C: CurveGroup>(n: usize, seed: u64) -> Vec<Affine<C>> {
+        let g = Projective::<C>::generator();
+        let mut acc = g.mul(&C::Scalar::from_u64(seed + 2));
+        let mut v = Vec::new();
+        for _ in 0..n {
+            v.push(acc);
+            acc = acc.double().add(&g);
+        }
+        Projective::batch_to_affine(&v)
+    }
+
+    /// Σ (b+1)·P over (bucket, point) pairs, the slow way.
+    fn expected<C: CurveGroup>(adds: &[(usize, Affine<C>)]) -> Projective<C> {
+        adds.iter().fold(Projective::IDENTITY, |acc, (b, p)| {
+            acc.add(&Projective::from(*p).mul_limbs(&[*b as u64 + 1]))
+        })
+    }
+
+    fn run<C: CurveGroup>(adds: &[(usize, Affine<C>)], buckets: usize, cap: usize) {
+        let mut acc = BatchAffineBuckets::<C>::new(buckets, cap);
+        for (b, p) in adds {
+            acc.add(*b, *p);
+        }
+        assert_eq!(
+            acc.finish().to_projective(),
+            expected(adds),
+            "{} adds, cap {cap}",
+            adds.len()
+        );
+    }
+
+    #[test]
+    fn batch_inverse_edge_cases() {
+        let mut empty: Vec<Bn254Fq> = vec![];
+        batch_inverse(&mut empty);
+        let mut one = vec![Bn254Fq::from_u64(7)];
+        batch_inverse(&mut one);
+        assert_eq!(one[0] * Bn254Fq::from_u64(7), Bn254Fq::ONE);
+        let vals: Vec<Bn254Fq> = [3u64, 0, 5, 0, 9]
+            .iter()
+            .map(|&v| Bn254Fq::from_u64(v))
+            .collect();
+        let mut inv = vals.clone();
+        batch_inverse(&mut inv);
+        for (v, i) in vals.iter().zip(&inv) {
+            if v.is_zero() {
+                assert!(i.is_zero());
+            } else {
+                assert_eq!(*v * *i, Bn254Fq::ONE);
+            }
+        }
+    }
+
+    #[test]
+    fn all_points_equal_one_bucket() {
+        let p = points::<Bn254G1>(1, 1)[0];
+        for n in 0..12 {
+            let adds: Vec<_> = (0..n).map(|_| (0usize, p)).collect();
+            run(&adds, 4, 3);
+        }
+        // Past the queue bound: the overflow buckets take over.
+        let adds: Vec<_> = (0..200).map(|i| (i % 2, p)).collect();
+        run(&adds, 4, 8);
+    }
+
+    #[test]
+    fn opposite_points_cancel() {
+        let pts = points::<Bn254G1>(4, 3);
+        let mut adds = vec![];
+        for p in &pts {
+            adds.push((1, *p));
+            adds.push((1, p.neg()));
+            adds.push((2, p.neg()));
+        }
+        adds.push((2, pts[0]));
+        adds.push((2, pts[0]));
+        for cap in [1, 2, 3, 64] {
+            run(&adds, 3, cap);
+        }
+        // P, −P, P again into one bucket: empty, then P.
+        let p = pts[1];
+        run(&[(0, p), (0, p.neg()), (0, p)], 1, 1);
+        run(&[(0, p), (0, p), (0, p.neg()), (0, p.neg().neg())], 1, 2);
+    }
+
+    #[test]
+    fn random_buckets_around_batch_boundaries() {
+        let pts = points::<Bn254G1>(300, 5);
+        let mut state = 99u64;
+        for n in [0, 1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 300] {
+            let adds: Vec<_> = (0..n)
+                .map(|i| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    ((state >> 40) as usize % 13, pts[(i * 7) % pts.len()])
+                })
+                .collect();
+            for cap in [1, 8, 16, 64] {
+                run(&adds, 13, cap);
+            }
+        }
+        // Same in G2 (coordinates in F_q²).
+        let g2 = points::<Bls12_381G2>(20, 2);
+        let adds: Vec<_> = (0..40).map(|i| (i % 5, g2[i % 20])).collect();
+        run(&adds, 5, 4);
+    }
+
+    #[test]
+    fn recode_round_trips() {
+        for c in [2u32, 5, 13, 16] {
+            for v in [
+                0u128,
+                1,
+                (1 << 126) + 12345,
+                (1u128 << 127) - 1,
+                0x5555_aaaa_1234,
+            ] {
+                let windows = (128 + c as usize).div_ceil(c as usize);
+                let mut out = vec![0i16; windows];
+                recode(&[v as u64, (v >> 64) as u64], c, &mut out);
+                let d = Digits {
+                    data: &out,
+                    windows,
+                };
+                let mut back: i128 = 0;
+                for w in (0..windows).rev() {
+                    let (m, neg) = d.get(0, w);
+                    assert!(m <= 1 << (c - 1));
+                    back = (back << c) + if neg { -(m as i128) } else { m as i128 };
+                }
+                assert_eq!(back as u128, v, "c = {c}");
+            }
+        }
+    }
+}
