@@ -4,10 +4,14 @@
 //! tested against (it is itself tested against arkworks, Plonky3, naive implementations and
 //! published known answers by the conformance suite).
 //!
-//! - MSM: Pippenger's bucket method with signed-digit windows sized from the input, XYZZ
-//!   buckets, tasks split over windows and points ([`msm`]).
-//! - NTT: iterative radix-2 transforms with per-domain twiddles, every order, coset, inverse
-//!   and batched columns ([`ntt`]).
+//! - MSM: Pippenger's bucket method with signed digits; the GLV endomorphism on the G1
+//!   groups; affine buckets updated in batches sharing one inversion, XYZZ buckets where a
+//!   window is sparse; a cost model choosing the window and splitting windows over threads
+//!   ([`msm`]).
+//! - NTT: depth-first radix-2/radix-4 transforms with per-domain twiddles, a cache-blocked
+//!   four-step path for large columns, lazily reduced butterflies and a `mulx`/`adx` product
+//!   (detected at run time) for the 254-bit fields; every order, coset, inverse and batched
+//!   columns ([`ntt`]).
 //! - Hashing: Poseidon (circomlib) and Poseidon2 (HorizenLabs, Plonky3) batches, sponges
 //!   and Merkle layers ([`hash`]).
 //!

@@ -69,18 +69,42 @@
 //! also parallelised across columns. Work runs on the domain's pool when it has one
 //! (`pool.install`), else on rayon's global pool. Everything is generic over the field and
 //! monomorphised per field; the hot loops have no allocation and no dynamic dispatch.
+//!
+//! Single columns of at least `BLOCKED_MIN_BYTES` take a cache-blocked two-step path
+//! ([`blocked`], Bailey's four-step decomposition fitted to these kernels): the top half of
+//! the levels runs on column tiles gathered into an L2-sized buffer, the bottom half on
+//! contiguous rows, so memory is read and written twice per transform instead of once per
+//! pair of levels above the cache size.
+//!
+//! # Arithmetic
+//!
+//! The kernels are generic over their butterfly arithmetic ([`arith`]). Every field works
+//! with its own operations; 4-limb Montgomery fields with `p < 2²⁵⁴` (BN254 and BLS12-377
+//! scalars) use lazily reduced values in `[0, 2p)` between levels (Harvey's butterflies),
+//! made canonical by the last level, and a Montgomery product without final subtraction
+//! written with `mulx`/`adcx`/`adox` when the CPU has BMI2 and ADX (detected at run time;
+//! a portable loop otherwise, tested to give identical words).
 
+mod arith;
+mod blocked;
+mod kernels;
+
+use arith::{Arith, Mont4Lazy, Plain};
 use rayon::prelude::*;
 use std::sync::Arc;
 use zkaccel_backend::backend::decode_padded;
 use zkaccel_backend::{
     BackendError, BackendNttDomain, BackendResult, BatchLayout, Field, NttConfig, NttData,
-    NttDirection, NttDomainSpec, NttOrder, TwoAdicField,
+    NttDirection, NttDomainSpec, NttOrder, PrimeField, TwoAdicField,
 };
 
 /// Blocks of at most this many bytes run all their remaining levels in a sequential
 /// level-by-level loop (they are in L1/L2 by then).
 const LEAF_BYTES: usize = 1 << 15;
+
+/// Single columns of at least this many bytes take the cache-blocked two-step path
+/// ([`blocked`]).
+const BLOCKED_MIN_BYTES: usize = 1 << 22;
 
 /// Blocks of at least this many elements recurse into their halves in parallel.
 const PAR_MIN: usize = 1 << 12;
@@ -351,284 +375,82 @@ fn brv(i: usize, bits: u32) -> usize {
     }
 }
 
-/// Elements per leaf block for `F`.
-#[inline(always)]
-fn leaf_elems<F>() -> usize {
-    (LEAF_BYTES / core::mem::size_of::<F>().max(1)).max(2)
-}
-
 // ---------------------------------------------------------------------------------------------
-// Butterflies
+// Kernel dispatch
 // ---------------------------------------------------------------------------------------------
 
-/// Cooley–Tukey butterflies with one twiddle: `(a, b) ← (a + c·b, a − c·b)`; `unit`: `c = 1`.
+/// The lazily reduced 4-limb arithmetic when `F` is a 4-limb Montgomery field (storage =
+/// Montgomery limbs with `R = 2²⁵⁶`) whose modulus is below `2²⁵⁴`; decided once per call.
+fn mont4<F: PrimeField>() -> Option<Mont4Lazy> {
+    if F::LIMBS != 4 || core::mem::size_of::<F>() != 32 {
+        return None;
+    }
+    // The storage must be the Montgomery form itself.
+    for x in [F::ONE, F::from_u64(2)] {
+        if bytemuck::bytes_of(&x) != bytemuck::cast_slice::<u64, u8>(x.to_montgomery().as_ref()) {
+            return None;
+        }
+    }
+    let m = F::modulus();
+    let p: [u64; 4] = m.as_ref().try_into().ok()?;
+    Mont4Lazy::new(p)
+}
+
+/// True when a transform of `rows × w` elements of `E` takes the cache-blocked path.
 #[inline(always)]
-fn ct_block<F: Field>(lo: &mut [F], hi: &mut [F], c: F, unit: bool) {
-    if unit {
-        for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
-            let t = *b;
-            *b = *a - t;
-            *a += t;
-        }
+fn blocked<E>(rows: usize, w: usize) -> bool {
+    w == 1 && rows * core::mem::size_of::<E>() >= BLOCKED_MIN_BYTES
+}
+
+/// Natural in, bit-reversed out, with arithmetic `ar` (see [`kernels::nr`]).
+fn nr_with<A: Arith>(ar: A, data: &mut [A::E], w: usize, tw: &[A::E])
+where
+    A::E: Default,
+{
+    let rows = data.len() / w;
+    if blocked::<A::E>(rows, w) {
+        blocked::nr(ar, data, rows.trailing_zeros(), tw);
     } else {
-        for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
-            let t = *b * c;
-            *b = *a - t;
-            *a += t;
-        }
+        kernels::nr(ar, data, w, tw);
     }
 }
 
-/// Gentleman–Sande butterflies with one twiddle: `(a, b) ← (a + b, (a − b)·c)`.
-#[inline(always)]
-fn gs_block<F: Field>(lo: &mut [F], hi: &mut [F], c: F, unit: bool) {
-    if unit {
-        for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
-            let (u, v) = (*a, *b);
-            *a = u + v;
-            *b = u - v;
-        }
+/// Bit-reversed in, natural out, with arithmetic `ar` (see [`kernels::rn`]).
+fn rn_with<A: Arith>(ar: A, data: &mut [A::E], w: usize, tw: &[A::E])
+where
+    A::E: Default,
+{
+    let rows = data.len() / w;
+    if blocked::<A::E>(rows, w) {
+        blocked::rn(ar, data, rows.trailing_zeros(), tw);
     } else {
-        for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
-            let (u, v) = (*a, *b);
-            *a = u + v;
-            *b = (u - v) * c;
-        }
+        kernels::rn(ar, data, w, tw);
     }
 }
 
-/// Two fused Cooley–Tukey levels on a block of four quarters `q0..q3`: level one with `c`
-/// (pairs `q0/q2`, `q1/q3`), level two with `c0` (`q0/q1`) and `c1` (`q2/q3`); `unit`:
-/// `c = c0 = 1`.
-#[inline(always)]
-fn ct_block4<F: Field>(q: [&mut [F]; 4], c: F, c0: F, c1: F, unit: bool) {
-    #[inline(always)]
-    fn body<F: Field, const UNIT: bool>(q: [&mut [F]; 4], c: F, c0: F, c1: F) {
-        let [q0, q1, q2, q3] = q;
-        let len = q0.len();
-        let (q1, q2, q3) = (&mut q1[..len], &mut q2[..len], &mut q3[..len]);
-        for i in 0..len {
-            let (a0, a1, a2, a3) = (q0[i], q1[i], q2[i], q3[i]);
-            let (t2, t3) = if UNIT { (a2, a3) } else { (a2 * c, a3 * c) };
-            let (x0, x2) = (a0 + t2, a0 - t2);
-            let (x1, x3) = (a1 + t3, a1 - t3);
-            let t1 = if UNIT { x1 } else { x1 * c0 };
-            let t3 = x3 * c1;
-            q0[i] = x0 + t1;
-            q1[i] = x0 - t1;
-            q2[i] = x2 + t3;
-            q3[i] = x2 - t3;
-        }
-    }
-    if unit {
-        body::<F, true>(q, c, c0, c1)
-    } else {
-        body::<F, false>(q, c, c0, c1)
+/// Natural in, bit-reversed out, on the best arithmetic for `F` (see [`kernels::nr`]).
+fn nr<F: PrimeField>(data: &mut [F], w: usize, tw: &[F]) {
+    match mont4::<F>() {
+        Some(ar) => nr_with(
+            ar,
+            bytemuck::cast_slice_mut(data),
+            w,
+            bytemuck::cast_slice(tw),
+        ),
+        None => nr_with(Plain::<F>::new(), data, w, tw),
     }
 }
 
-/// Two fused Gentleman–Sande levels, the inverse order of [`ct_block4`]: level two first
-/// (`q0/q1` with `c0`, `q2/q3` with `c1`), then level one with `c`.
-#[inline(always)]
-fn gs_block4<F: Field>(q: [&mut [F]; 4], c: F, c0: F, c1: F, unit: bool) {
-    #[inline(always)]
-    fn body<F: Field, const UNIT: bool>(q: [&mut [F]; 4], c: F, c0: F, c1: F) {
-        let [q0, q1, q2, q3] = q;
-        let len = q0.len();
-        let (q1, q2, q3) = (&mut q1[..len], &mut q2[..len], &mut q3[..len]);
-        for i in 0..len {
-            let (a0, a1, a2, a3) = (q0[i], q1[i], q2[i], q3[i]);
-            let (x0, x1) = (a0 + a1, a0 - a1);
-            let x1 = if UNIT { x1 } else { x1 * c0 };
-            let (x2, x3) = (a2 + a3, (a2 - a3) * c1);
-            q0[i] = x0 + x2;
-            q1[i] = x1 + x3;
-            if UNIT {
-                q2[i] = x0 - x2;
-                q3[i] = x1 - x3;
-            } else {
-                q2[i] = (x0 - x2) * c;
-                q3[i] = (x1 - x3) * c;
-            }
-        }
-    }
-    if unit {
-        body::<F, true>(q, c, c0, c1)
-    } else {
-        body::<F, false>(q, c, c0, c1)
-    }
-}
-
-/// Splits a block into four equal quarters.
-#[inline(always)]
-fn quarters<F>(data: &mut [F]) -> [&mut [F]; 4] {
-    let q = data.len() / 4;
-    let (a, rest) = data.split_at_mut(q);
-    let (b, rest) = rest.split_at_mut(q);
-    let (c, d) = rest.split_at_mut(q);
-    [a, b, c, d]
-}
-
-// ---------------------------------------------------------------------------------------------
-// Kernels
-// ---------------------------------------------------------------------------------------------
-
-/// Natural in, bit-reversed out: `data` (an `n × w` row-major matrix, `n` a power of two)
-/// becomes `bitreverse ∘ DFT_ρ` of each column, where `tw[k] = ρ^bitreverse(k, log n − 1)`.
-fn nr<F: Field>(data: &mut [F], w: usize, tw: &[F]) {
-    nr_rec(data, w, 0, tw);
-}
-
-/// [`nr`] on block `k` of its level (a block of `2^j` rows holding `a mod (x^(2^j) − c²)`).
-fn nr_rec<F: Field>(data: &mut [F], w: usize, k: usize, tw: &[F]) {
-    let len = data.len();
-    if len <= w {
-        return;
-    }
-    if len <= leaf_elems::<F>() {
-        nr_leaf(data, w, k, tw);
-        return;
-    }
-    let par = len >= PAR_MIN;
-    if len >= 4 * w {
-        // Two levels in one pass: the block's own, then its two halves' (blocks 2k, 2k+1).
-        let (c, c0, c1) = (tw[k], tw[2 * k], tw[2 * k + 1]);
-        let unit = k == 0;
-        let [q0, q1, q2, q3] = quarters(data);
-        if par {
-            q0.par_chunks_mut(CHUNK)
-                .zip(q1.par_chunks_mut(CHUNK))
-                .zip(q2.par_chunks_mut(CHUNK))
-                .zip(q3.par_chunks_mut(CHUNK))
-                .for_each(|(((a, b), c2), d)| ct_block4([a, b, c2, d], c, c0, c1, unit));
-        } else {
-            ct_block4([q0, q1, q2, q3], c, c0, c1, unit);
-        }
-        let (j0, j1, j2, j3) = (4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3);
-        if par {
-            rayon::join(
-                || rayon::join(|| nr_rec(q0, w, j0, tw), || nr_rec(q1, w, j1, tw)),
-                || rayon::join(|| nr_rec(q2, w, j2, tw), || nr_rec(q3, w, j3, tw)),
-            );
-        } else {
-            nr_rec(q0, w, j0, tw);
-            nr_rec(q1, w, j1, tw);
-            nr_rec(q2, w, j2, tw);
-            nr_rec(q3, w, j3, tw);
-        }
-        return;
-    }
-    let (lo, hi) = data.split_at_mut(len / 2);
-    let (c, unit) = (tw[k], k == 0);
-    if par {
-        lo.par_chunks_mut(CHUNK)
-            .zip(hi.par_chunks_mut(CHUNK))
-            .for_each(|(a, b)| ct_block(a, b, c, unit));
-        rayon::join(|| nr_rec(lo, w, 2 * k, tw), || nr_rec(hi, w, 2 * k + 1, tw));
-    } else {
-        ct_block(lo, hi, c, unit);
-        nr_rec(lo, w, 2 * k, tw);
-        nr_rec(hi, w, 2 * k + 1, tw);
-    }
-}
-
-/// All remaining levels of block `k`, level by level (the block is in cache).
-fn nr_leaf<F: Field>(data: &mut [F], w: usize, k: usize, tw: &[F]) {
-    let log_rows = (data.len() / w).trailing_zeros();
-    for d in 0..log_rows {
-        let half = data.len() >> (d + 1);
-        let k0 = k << d;
-        if half == 1 {
-            // Last level of a single column: one butterfly per twiddle.
-            for (s, pair) in data.chunks_exact_mut(2).enumerate() {
-                let t = pair[1] * tw[k0 + s];
-                let a = pair[0];
-                pair[0] = a + t;
-                pair[1] = a - t;
-            }
-        } else {
-            for (s, blk) in data.chunks_exact_mut(2 * half).enumerate() {
-                let (lo, hi) = blk.split_at_mut(half);
-                ct_block(lo, hi, tw[k0 + s], k0 + s == 0);
-            }
-        }
-    }
-}
-
-/// Bit-reversed in, natural out: `data` (an `n × w` row-major matrix) becomes
-/// `DFT_ρ ∘ bitreverse` of each column, where `tw[k] = ρ^bitreverse(k, log n − 1)`
-/// (`n` times the inverse of [`nr`] with the table of `ρ⁻¹`).
-fn rn<F: Field>(data: &mut [F], w: usize, tw: &[F]) {
-    rn_rec(data, w, 0, tw);
-}
-
-/// [`rn`] on block `k` of its level: the halves first, then the block's own butterflies.
-fn rn_rec<F: Field>(data: &mut [F], w: usize, k: usize, tw: &[F]) {
-    let len = data.len();
-    if len <= w {
-        return;
-    }
-    if len <= leaf_elems::<F>() {
-        rn_leaf(data, w, k, tw);
-        return;
-    }
-    let par = len >= PAR_MIN;
-    if len >= 4 * w {
-        let (c, c0, c1) = (tw[k], tw[2 * k], tw[2 * k + 1]);
-        let unit = k == 0;
-        let [q0, q1, q2, q3] = quarters(data);
-        let (j0, j1, j2, j3) = (4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3);
-        if par {
-            rayon::join(
-                || rayon::join(|| rn_rec(q0, w, j0, tw), || rn_rec(q1, w, j1, tw)),
-                || rayon::join(|| rn_rec(q2, w, j2, tw), || rn_rec(q3, w, j3, tw)),
-            );
-            q0.par_chunks_mut(CHUNK)
-                .zip(q1.par_chunks_mut(CHUNK))
-                .zip(q2.par_chunks_mut(CHUNK))
-                .zip(q3.par_chunks_mut(CHUNK))
-                .for_each(|(((a, b), c2), d)| gs_block4([a, b, c2, d], c, c0, c1, unit));
-        } else {
-            rn_rec(q0, w, j0, tw);
-            rn_rec(q1, w, j1, tw);
-            rn_rec(q2, w, j2, tw);
-            rn_rec(q3, w, j3, tw);
-            gs_block4([q0, q1, q2, q3], c, c0, c1, unit);
-        }
-        return;
-    }
-    let (lo, hi) = data.split_at_mut(len / 2);
-    let (c, unit) = (tw[k], k == 0);
-    if par {
-        rayon::join(|| rn_rec(lo, w, 2 * k, tw), || rn_rec(hi, w, 2 * k + 1, tw));
-        lo.par_chunks_mut(CHUNK)
-            .zip(hi.par_chunks_mut(CHUNK))
-            .for_each(|(a, b)| gs_block(a, b, c, unit));
-    } else {
-        rn_rec(lo, w, 2 * k, tw);
-        rn_rec(hi, w, 2 * k + 1, tw);
-        gs_block(lo, hi, c, unit);
-    }
-}
-
-/// All levels of block `k` below and including its own, deepest first.
-fn rn_leaf<F: Field>(data: &mut [F], w: usize, k: usize, tw: &[F]) {
-    let log_rows = (data.len() / w).trailing_zeros();
-    for d in (0..log_rows).rev() {
-        let half = data.len() >> (d + 1);
-        let k0 = k << d;
-        if half == 1 {
-            for (s, pair) in data.chunks_exact_mut(2).enumerate() {
-                let (u, v) = (pair[0], pair[1]);
-                pair[0] = u + v;
-                pair[1] = (u - v) * tw[k0 + s];
-            }
-        } else {
-            for (s, blk) in data.chunks_exact_mut(2 * half).enumerate() {
-                let (lo, hi) = blk.split_at_mut(half);
-                gs_block(lo, hi, tw[k0 + s], k0 + s == 0);
-            }
-        }
+/// Bit-reversed in, natural out, on the best arithmetic for `F` (see [`kernels::rn`]).
+fn rn<F: PrimeField>(data: &mut [F], w: usize, tw: &[F]) {
+    match mont4::<F>() {
+        Some(ar) => rn_with(
+            ar,
+            bytemuck::cast_slice_mut(data),
+            w,
+            bytemuck::cast_slice(tw),
+        ),
+        None => rn_with(Plain::<F>::new(), data, w, tw),
     }
 }
 
@@ -846,7 +668,7 @@ fn bit_reverse_rows<F: Field>(data: &mut [F], log_n: u32, w: usize) {
 mod tests {
     use super::*;
     use zkaccel_backend::curves::Bn254Fr;
-    use zkaccel_backend::{BabyBear, Goldilocks, PrimeField};
+    use zkaccel_backend::{BabyBear, Goldilocks};
 
     const ORDERS: [NttOrder; 2] = [NttOrder::Natural, NttOrder::BitReversed];
 
@@ -1193,6 +1015,167 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The cache-blocked two-step path equals the recursive kernels, for both kernels, with
+    /// both arithmetics where they apply, at every split (odd and even `log_n`, rows shorter
+    /// than a tile) and for the domain's own table (the table of a larger domain is used
+    /// through its prefix, as the blocked path does).
+    fn check_blocked<F: TwoAdicField>(max_log: u32) {
+        for log_n in 1..=max_log {
+            let dom = domain::<F>(log_n);
+            let x = random_vec::<F>(1 << log_n, 300 + log_n as u64);
+            for tw in [&dom.tw, &dom.tw_inv] {
+                let mut a = x.clone();
+                kernels::nr(Plain::<F>::new(), &mut a, 1, tw);
+                let mut b = x.clone();
+                blocked::nr(Plain::<F>::new(), &mut b, log_n, tw);
+                assert_eq!(a, b, "{:?} nr 2^{log_n}", F::ID);
+                let mut a = x.clone();
+                kernels::rn(Plain::<F>::new(), &mut a, 1, tw);
+                let mut b = x.clone();
+                blocked::rn(Plain::<F>::new(), &mut b, log_n, tw);
+                assert_eq!(a, b, "{:?} rn 2^{log_n}", F::ID);
+                if let Some(ar) = mont4::<F>() {
+                    let t: &[[u64; 4]] = bytemuck::cast_slice(tw);
+                    let mut c = x.clone();
+                    blocked::nr(ar, bytemuck::cast_slice_mut(&mut c), log_n, t);
+                    let mut a = x.clone();
+                    kernels::nr(Plain::<F>::new(), &mut a, 1, tw);
+                    assert_eq!(a, c, "{:?} lazy nr 2^{log_n}", F::ID);
+                    let mut c = x.clone();
+                    blocked::rn(ar, bytemuck::cast_slice_mut(&mut c), log_n, t);
+                    let mut a = x.clone();
+                    kernels::rn(Plain::<F>::new(), &mut a, 1, tw);
+                    assert_eq!(a, c, "{:?} lazy rn 2^{log_n}", F::ID);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn blocked_path_matches_recursive_kernels() {
+        check_blocked::<Bn254Fr>(14);
+        check_blocked::<Goldilocks>(16);
+        check_blocked::<BabyBear>(16);
+    }
+
+    /// The assembly product (when the CPU has BMI2/ADX) and the portable one agree word for
+    /// word, on random and extreme inputs (`a < 2p`, `b < p`), and so do whole transforms.
+    #[test]
+    fn mont4_assembly_matches_portable() {
+        let ar = mont4::<Bn254Fr>().expect("BN254 Fr takes the lazy 4-limb path");
+        let portable = ar.portable();
+        println!("assembly product in use: {}", ar.is_fast());
+        let p = Bn254Fr::modulus();
+        let (p2, _) = {
+            let mut c = 0u128;
+            let mut r = [0u64; 4];
+            for i in 0..4 {
+                c += 2 * p[i] as u128;
+                r[i] = c as u64;
+                c >>= 64;
+            }
+            (r, c)
+        };
+        let minus1 = |x: [u64; 4]| {
+            let mut r = x;
+            for l in r.iter_mut() {
+                let (v, b) = l.overflowing_sub(1);
+                *l = v;
+                if !b {
+                    break;
+                }
+            }
+            r
+        };
+        let mut next = rng(77);
+        let mut a_vals = vec![[0u64; 4], [1, 0, 0, 0], minus1(p), p, minus1(p2)];
+        let mut b_vals = vec![[0u64; 4], [1, 0, 0, 0], minus1(p)];
+        for _ in 0..2000 {
+            a_vals.push(Bn254Fr::random_with(&mut next).limbs);
+            b_vals.push(Bn254Fr::random_with(&mut next).limbs);
+        }
+        for a in &a_vals {
+            for b in b_vals.iter().take(64) {
+                assert_eq!(
+                    ar.mul_for_test(a, b),
+                    portable.mul_for_test(a, b),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+        for (a, b) in a_vals.iter().zip(&b_vals) {
+            assert_eq!(
+                ar.mul_for_test(a, b),
+                portable.mul_for_test(a, b),
+                "{a:?} {b:?}"
+            );
+        }
+        for log_n in [0u32, 1, 2, 3, 4, 11, 16] {
+            let dom = domain::<Bn254Fr>(log_n);
+            let x = random_vec::<Bn254Fr>(1 << log_n, 41);
+            let tw: &[[u64; 4]] = bytemuck::cast_slice(&dom.tw);
+            let mut a = x.clone();
+            let mut b = x.clone();
+            nr_with(ar, bytemuck::cast_slice_mut(&mut a), 1, tw);
+            nr_with(portable, bytemuck::cast_slice_mut(&mut b), 1, tw);
+            assert_eq!(a, b, "nr 2^{log_n}");
+            rn_with(ar, bytemuck::cast_slice_mut(&mut a), 1, tw);
+            rn_with(portable, bytemuck::cast_slice_mut(&mut b), 1, tw);
+            assert_eq!(a, b, "rn 2^{log_n}");
+        }
+    }
+
+    /// Every order, direction and a coset at the sizes around the blocked-path threshold
+    /// (`BLOCKED_MIN_BYTES`), against the recursive kernels' results and by round trip.
+    fn check_threshold<F: TwoAdicField>() {
+        let at = (BLOCKED_MIN_BYTES / core::mem::size_of::<F>()).trailing_zeros();
+        for log_n in [at - 1, at] {
+            assert_eq!(
+                blocked::<F>(1 << log_n, 1),
+                log_n == at,
+                "{:?} threshold",
+                F::ID
+            );
+            let dom = domain::<F>(log_n);
+            let n = 1usize << log_n;
+            let x = random_vec::<F>(n, 600 + log_n as u64);
+            // Forward N→R against the unblocked kernel on the plain arithmetic.
+            let mut want = x.clone();
+            scale_rows(&mut want, 1, log_n, NttOrder::Natural, F::ONE, None);
+            kernels::nr(Plain::<F>::new(), &mut want, 1, &dom.tw);
+            let mut got = x.clone();
+            dom.run(
+                &mut got,
+                &cfg(
+                    NttDirection::Forward,
+                    NttOrder::Natural,
+                    NttOrder::BitReversed,
+                    None,
+                ),
+            )
+            .unwrap();
+            assert_eq!(got, want, "{:?} 2^{log_n} N->R", F::ID);
+            let g = Some(limbs(F::multiplicative_generator()));
+            for a in ORDERS {
+                for b in ORDERS {
+                    let mut d = ordered(&x, a);
+                    dom.run(&mut d, &cfg(NttDirection::Forward, a, b, g))
+                        .unwrap();
+                    dom.run(&mut d, &cfg(NttDirection::Inverse, b, a, g))
+                        .unwrap();
+                    assert_eq!(d, ordered(&x, a), "{:?} 2^{log_n} {a:?}->{b:?}", F::ID);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ntt_blocked_threshold_edges() {
+        check_threshold::<Bn254Fr>();
+        check_threshold::<Goldilocks>();
+        check_threshold::<BabyBear>();
     }
 
     #[test]
