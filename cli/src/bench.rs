@@ -90,9 +90,13 @@ pub struct BenchArgs {
     /// count.
     #[arg(long, value_delimiter = ',', default_value = "20")]
     merkle_sizes: Vec<u32>,
-    /// Timed repetitions per measurement (after one warm-up run).
+    /// Timed repetitions per measurement.
     #[arg(long, default_value_t = 5)]
     reps: usize,
+    /// Untimed warm-up runs before the repetitions (kernel compilation, twiddle tables,
+    /// caches and clocks settle there).
+    #[arg(long, default_value_t = 1)]
+    warmup: usize,
     /// Worker threads for every library (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -286,11 +290,25 @@ pub(crate) struct CaseResult {
     pub(crate) cpu_scaling: Option<f64>,
 }
 
+/// Untimed runs before the timed ones (`--warmup`).
+static WARMUP: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+fn warmups() -> usize {
+    WARMUP.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Times `f`: `--warmup` untimed runs, then `reps` (at least one) timed ones; returns the
+/// timing and the last result.
 pub(crate) fn time<R>(reps: usize, mut f: impl FnMut() -> R) -> (Timing, R) {
     crate::mem::reset();
-    let mut last = f(); // warm-up (compiles kernels, fills twiddle caches)
+    for _ in 0..warmups() {
+        f();
+    }
     let mut t: Vec<f64> = Vec::with_capacity(reps);
-    for _ in 0..reps.max(1) {
+    let s = Instant::now();
+    let mut last = f();
+    t.push(s.elapsed().as_secs_f64() * 1e3);
+    for _ in 1..reps.max(1) {
         let s = Instant::now();
         last = f();
         t.push(s.elapsed().as_secs_f64() * 1e3);
@@ -355,6 +373,7 @@ pub fn run(mut args: BenchArgs) -> Result<()> {
             args.ops.clear();
         }
     }
+    WARMUP.store(args.warmup, std::sync::atomic::Ordering::Relaxed);
     if let Some(t) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(t)
@@ -861,7 +880,10 @@ where
             }
         };
         crate::mem::reset();
-        run(&mut cols); // warm-up
+        for _ in 0..warmups() {
+            run(&mut cols);
+            cols.clone_from(&fresh);
+        }
         let mut t_all = Vec::new();
         for _ in 0..ctx.reps.max(1) {
             for (c, f) in cols.iter_mut().zip(&fresh) {
@@ -954,9 +976,12 @@ where
         };
         let matrix = || p3_matrix::dense::RowMajorMatrix::new(p3_in.clone(), w);
         crate::mem::reset();
-        let mut out = run(matrix(), &mut Vec::new()); // warm-up
+        for _ in 0..warmups() {
+            run(matrix(), &mut Vec::new());
+        }
         let mut t_all = Vec::new();
-        for _ in 0..ctx.reps.max(1) {
+        let mut out = run(matrix(), &mut t_all);
+        for _ in 1..ctx.reps.max(1) {
             out = run(matrix(), &mut t_all);
         }
         // Compare in natural row order (our forward output read through bit reversal).
@@ -1153,11 +1178,17 @@ fn time_fresh<T: Copy, R>(
     buf: &mut [T],
     mut f: impl FnMut(&mut [T]) -> R,
 ) -> (Timing, R) {
-    buf.copy_from_slice(fresh);
     crate::mem::reset();
-    let mut last = f(buf); // warm-up
+    for _ in 0..warmups() {
+        buf.copy_from_slice(fresh);
+        f(buf);
+    }
     let mut t = Vec::with_capacity(reps.max(1));
-    for _ in 0..reps.max(1) {
+    buf.copy_from_slice(fresh);
+    let s = Instant::now();
+    let mut last = f(buf);
+    t.push(s.elapsed().as_secs_f64() * 1e3);
+    for _ in 1..reps.max(1) {
         buf.copy_from_slice(fresh);
         let s = Instant::now();
         last = f(buf);
