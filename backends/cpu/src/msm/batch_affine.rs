@@ -476,11 +476,15 @@ mod tests {
                     data: &out,
                     windows,
                 };
+                // Horner's rule modulo 2^128: a prefix may pass 2^127 (a negative low digit
+                // borrows from it), but the final value is in [0, 2^128), so wrapping
+                // arithmetic gives it exactly.
                 let mut back: i128 = 0;
                 for w in (0..windows).rev() {
                     let (m, neg) = d.get(0, w);
                     assert!(m <= 1 << (c - 1));
-                    back = (back << c) + if neg { -(m as i128) } else { m as i128 };
+                    let digit = if neg { -(m as i128) } else { m as i128 };
+                    back = back.wrapping_shl(c).wrapping_add(digit);
                 }
                 assert_eq!(back as u128, v, "c = {c}");
             }
