@@ -224,11 +224,16 @@ pub const fn mont_mul<const N: usize>(
         r[N - 1] = carry1.wrapping_add(carry2);
         i += 1;
     }
-    if geq(&r, p) {
-        sub(&r, p).0
-    } else {
-        r
+    // One conditional subtraction (r < 2p), selected with a mask rather than a branch: the
+    // outcome is data-dependent, so a branch would mispredict often.
+    let (d, borrow) = sub(&r, p);
+    let keep = borrow.wrapping_neg();
+    let mut k = 0;
+    while k < N {
+        r[k] = (r[k] & keep) | (d[k] & !keep);
+        k += 1;
     }
+    r
 }
 
 #[cfg(test)]

@@ -7,6 +7,9 @@
 //! stored canonically in one `u64`; BabyBear is stored in Montgomery form with `R = 2³²` in
 //! one `u32`, exactly as Plonky3's `MontyField31` stores it.
 
+pub mod asm;
+#[cfg(test)]
+mod asm_tests;
 pub mod limbs;
 mod mont;
 mod small;

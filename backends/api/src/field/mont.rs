@@ -1,5 +1,6 @@
 //! Prime fields of 4 or 6 limbs in Montgomery form, described by their modulus alone.
 
+use super::asm::{self, MontConsts};
 use super::limbs;
 use super::{Field, PrimeField, TwoAdicField};
 use crate::ids::FieldId;
@@ -108,6 +109,12 @@ impl<P: FpParams<N>, const N: usize> Fp<P, N> {
         "modulus needs a spare top bit"
     );
 
+    /// The modulus and `−p⁻¹ mod 2⁶⁴` in the layout the assembly products read.
+    pub const CONSTS: MontConsts<N> = MontConsts {
+        p: P::MODULUS,
+        inv: P::INV,
+    };
+
     /// Wraps limbs that are already in Montgomery form and below `p` (not checked).
     #[inline(always)]
     pub const fn from_montgomery_unchecked(limbs: [u64; N]) -> Self {
@@ -145,25 +152,21 @@ impl<P: FpParams<N>, const N: usize> Add for Fp<P, N> {
     type Output = Self;
     #[inline(always)]
     fn add(self, o: Self) -> Self {
-        // With a spare bit, a + b < 2p < 2^(64N): no carry out of the top limb.
+        // With a spare bit, a + b < 2p < 2^(64N): no carry out of the top limb. Whether `p`
+        // is subtracted depends on the data, so it is selected by a mask, not a branch.
         let (s, _) = limbs::add(&self.limbs, &o.limbs);
-        if limbs::geq(&s, &P::MODULUS) {
-            Self::from_montgomery_unchecked(limbs::sub(&s, &P::MODULUS).0)
-        } else {
-            Self::from_montgomery_unchecked(s)
-        }
+        Self::from_montgomery_unchecked(asm::reduce_once(s, &P::MODULUS))
     }
 }
 impl<P: FpParams<N>, const N: usize> Sub for Fp<P, N> {
     type Output = Self;
     #[inline(always)]
     fn sub(self, o: Self) -> Self {
+        // Adds `p` masked by the borrow (branch-free: the borrow is data-dependent).
         let (d, borrow) = limbs::sub(&self.limbs, &o.limbs);
-        if borrow != 0 {
-            Self::from_montgomery_unchecked(limbs::add(&d, &P::MODULUS).0)
-        } else {
-            Self::from_montgomery_unchecked(d)
-        }
+        let mask = borrow.wrapping_neg();
+        let q: [u64; N] = core::array::from_fn(|i| P::MODULUS[i] & mask);
+        Self::from_montgomery_unchecked(limbs::add(&d, &q).0)
     }
 }
 impl<P: FpParams<N>, const N: usize> Neg for Fp<P, N> {
@@ -183,7 +186,7 @@ impl<P: FpParams<N>, const N: usize> Mul for Fp<P, N> {
     fn mul(self, o: Self) -> Self {
         #[allow(clippy::let_unit_value)]
         let () = Self::SPARE_BIT;
-        Self::from_montgomery_unchecked(limbs::mont_mul(&self.limbs, &o.limbs, &P::MODULUS, P::INV))
+        Self::from_montgomery_unchecked(asm::mont_mul(&self.limbs, &o.limbs, &Self::CONSTS))
     }
 }
 impl<P: FpParams<N>, const N: usize> AddAssign for Fp<P, N> {
@@ -212,6 +215,13 @@ impl<P: FpParams<N>, const N: usize> Field for Fp<P, N> {
     #[inline(always)]
     fn is_zero(&self) -> bool {
         limbs::is_zero(&self.limbs)
+    }
+
+    #[inline(always)]
+    fn square(&self) -> Self {
+        #[allow(clippy::let_unit_value)]
+        let () = Self::SPARE_BIT;
+        Self::from_montgomery_unchecked(asm::mont_sqr(&self.limbs, &Self::CONSTS))
     }
 
     fn inverse(&self) -> Option<Self> {

@@ -85,9 +85,13 @@ pub struct BatchAffineBuckets<C: CurveGroup> {
     epoch: u32,
     batch_bucket: Vec<u32>,
     batch_point: Vec<Affine<C>>,
-    /// `prefix[k]` = product of the denominators of entries `0..k`.
+    /// `prefix[k]` = product of the denominators of the entries before `k` with the same
+    /// parity as `k`.
     prefix: Vec<C::Base>,
-    acc: C::Base,
+    /// Running products of the denominators of the even and of the odd entries: two
+    /// independent chains of multiplications, so that the processor overlaps them instead of
+    /// waiting for each product's latency (the same in the backward pass of [`Self::flush`]).
+    acc: [C::Base; 2],
     queue: Vec<(u32, Affine<C>)>,
     spare: Vec<(u32, Affine<C>)>,
     overflow: Option<Vec<Xyzz<C>>>,
@@ -106,7 +110,7 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
             batch_bucket: Vec::with_capacity(cap),
             batch_point: Vec::with_capacity(cap),
             prefix: Vec::with_capacity(cap),
-            acc: C::Base::ONE,
+            acc: [C::Base::ONE; 2],
             queue: Vec::with_capacity(cap),
             spare: Vec::with_capacity(cap),
             overflow: None,
@@ -131,6 +135,22 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
                     _mm_prefetch::<_MM_HINT_T0>(bucket);
                     _mm_prefetch::<_MM_HINT_T0>(stamp);
                 }
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = b;
+    }
+
+    /// Hints the processor to fetch bucket `b` (not its stamp) into cache.
+    #[inline(always)]
+    fn prefetch_bucket(&self, b: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            if b < self.buckets.len() {
+                // SAFETY: SSE is part of the x86_64 baseline; a prefetch never faults and the
+                // pointer is in bounds of the array.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(self.buckets[b..].as_ptr() as *const i8) };
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -174,8 +194,9 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
             p.x - bucket.x
         };
         self.stamp[bi] = self.epoch;
-        self.prefix.push(self.acc);
-        self.acc *= den;
+        let chain = &mut self.acc[self.batch_bucket.len() & 1];
+        self.prefix.push(*chain);
+        *chain *= den;
         self.batch_bucket.push(b);
         self.batch_point.push(p);
     }
@@ -185,19 +206,31 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
         if self.batch_bucket.is_empty() {
             return;
         }
-        // Non-zero: a product of non-zero denominators.
-        let mut inv = self.acc.inverse().expect("non-zero product");
+        // Non-zero: a product of non-zero denominators. One inversion serves both chains:
+        // 1/a₀ = a₁/(a₀a₁) and 1/a₁ = a₀/(a₀a₁).
+        let [a0, a1] = self.acc;
+        let both = (a0 * a1).inverse().expect("non-zero product");
+        let mut chain_inv = [both * a1, both * a0];
+        // The buckets were fetched when their additions were scheduled, but a batch touches
+        // more of them than the L1/L2 caches keep: fetch them again a few entries ahead.
+        const AHEAD: usize = 8;
         for k in (0..self.batch_bucket.len()).rev() {
+            if k >= AHEAD {
+                self.prefetch_bucket(self.batch_bucket[k - AHEAD] as usize);
+            }
             let bucket = &mut self.buckets[self.batch_bucket[k] as usize];
             let p = &self.batch_point[k];
-            let inv_k = inv * self.prefix[k];
+            // The inverse of the product of the denominators of entry k's chain up to and
+            // including entry k.
+            let inv = &mut chain_inv[k & 1];
+            let inv_k = *inv * self.prefix[k];
             let lambda = if bucket.x == p.x {
                 // Doubling (only equal points reach a batch with equal x).
-                inv *= p.y.double();
+                *inv *= p.y.double();
                 let xx = p.x.square();
                 (xx.double() + xx) * inv_k
             } else {
-                inv *= p.x - bucket.x;
+                *inv *= p.x - bucket.x;
                 (p.y - bucket.y) * inv_k
             };
             let x3 = lambda.square() - bucket.x - p.x;
@@ -207,7 +240,7 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
         self.batch_bucket.clear();
         self.batch_point.clear();
         self.prefix.clear();
-        self.acc = C::Base::ONE;
+        self.acc = [C::Base::ONE; 2];
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             // Stamps from 2³² batches ago could collide: start over.

@@ -6,6 +6,7 @@
 //! field's arithmetic, so every field works, and [`Mont4Lazy`] is chosen at run time (once per
 //! call) for BN254 and BLS12-377 scalars.
 
+use zkaccel_backend::field::asm::{has_mulx_adx, MontConsts};
 use zkaccel_backend::Field;
 
 /// The arithmetic of one butterfly kernel.
@@ -86,8 +87,10 @@ pub(super) struct Mont4Lazy {
     p2: [u64; 4],
     inv: u64,
     /// `p` and `inv`, contiguous, for the assembly product.
-    pinv: [u64; 5],
-    /// The CPU has BMI2 and ADX: use [`mul_mulx`].
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    pinv: MontConsts<4>,
+    /// The CPU has BMI2 and ADX: use the shared assembly product
+    /// ([`zkaccel_backend::field::asm::mul4_unreduced_adx`]).
     fast: bool,
 }
 
@@ -109,7 +112,7 @@ impl Mont4Lazy {
             p,
             p2,
             inv,
-            pinv: [p[0], p[1], p[2], p[3], inv],
+            pinv: MontConsts { p, inv },
             fast: has_mulx_adx(),
         })
     }
@@ -139,7 +142,8 @@ impl Mont4Lazy {
         #[cfg(target_arch = "x86_64")]
         if self.fast {
             // SAFETY: `fast` is set only when the CPU reports BMI2 and ADX (`has_mulx_adx`).
-            return unsafe { mul_mulx(a, b, &self.pinv) };
+            // The product's condition `a + p < 2²⁵⁶` holds: `a < 2p` and `p < 2²⁵⁴`.
+            return unsafe { zkaccel_backend::field::asm::mul4_unreduced_adx(a, b, &self.pinv) };
         }
         self.mul_portable(a, b)
     }
@@ -223,142 +227,6 @@ impl Arith for Mont4Lazy {
             d
         }
     }
-}
-
-/// True when the CPU has BMI2 (`mulx`) and ADX (`adcx`/`adox`).
-fn has_mulx_adx() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("bmi2") && std::arch::is_x86_feature_detected!("adx")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-/// One outer step of the CIOS product in assembly: `(A..E) ← (r + a·b[i] + k·p)` with
-/// `k = A·inv`, leaving the result in `B..E` (`A` becomes zero and is reused as the next
-/// step's top word). Two carry chains run interleaved, `adcx` on CF for the low halves of
-/// the products and `adox` on OF for the high halves (the `mulx`/`adcx`/`adox` scheme of
-/// Intel's white paper "Large integer squaring on Intel architecture processors",
-/// Gopal et al., 2013; the same schedule as ark-ff's and blst's 4-limb products).
-#[cfg(target_arch = "x86_64")]
-macro_rules! cios_step {
-    ($i:literal, $A:literal, $B:literal, $C:literal, $D:literal, $E:literal) => {
-        concat!(
-            "mov rdx, qword ptr [{b} + 8*",
-            $i,
-            "]\n",
-            "xor eax, eax\n",
-            "mulx {t1}, {t0}, qword ptr [{a}]\n",
-            "adcx {",
-            $A,
-            "}, {t0}\n",
-            "adox {",
-            $B,
-            "}, {t1}\n",
-            "mulx {t1}, {t0}, qword ptr [{a} + 8]\n",
-            "adcx {",
-            $B,
-            "}, {t0}\n",
-            "adox {",
-            $C,
-            "}, {t1}\n",
-            "mulx {t1}, {t0}, qword ptr [{a} + 16]\n",
-            "adcx {",
-            $C,
-            "}, {t0}\n",
-            "adox {",
-            $D,
-            "}, {t1}\n",
-            "mulx {",
-            $E,
-            "}, {t0}, qword ptr [{a} + 24]\n",
-            "adcx {",
-            $D,
-            "}, {t0}\n",
-            "adox {",
-            $E,
-            "}, rax\n",
-            "adcx {",
-            $E,
-            "}, rax\n",
-            "mov rdx, {",
-            $A,
-            "}\n",
-            "imul rdx, qword ptr [{p} + 32]\n",
-            "xor eax, eax\n",
-            "mulx {t1}, {t0}, qword ptr [{p}]\n",
-            "adcx {",
-            $A,
-            "}, {t0}\n",
-            "adox {",
-            $B,
-            "}, {t1}\n",
-            "mulx {t1}, {t0}, qword ptr [{p} + 8]\n",
-            "adcx {",
-            $B,
-            "}, {t0}\n",
-            "adox {",
-            $C,
-            "}, {t1}\n",
-            "mulx {t1}, {t0}, qword ptr [{p} + 16]\n",
-            "adcx {",
-            $C,
-            "}, {t0}\n",
-            "adox {",
-            $D,
-            "}, {t1}\n",
-            "mulx {t1}, {t0}, qword ptr [{p} + 24]\n",
-            "adcx {",
-            $D,
-            "}, {t0}\n",
-            "adox {",
-            $E,
-            "}, {t1}\n",
-            "adcx {",
-            $E,
-            "}, rax\n",
-        )
-    };
-}
-
-/// [`Mont4Lazy::mul`] with `mulx`/`adcx`/`adox`: the same CIOS steps and the same bounds
-/// (no final subtraction), so the same output word for word.
-///
-/// # Safety
-///
-/// The CPU must support BMI2 and ADX.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn mul_mulx(a: &[u64; 4], b: &[u64; 4], pinv: &[u64; 5]) -> [u64; 4] {
-    let (mut r0, mut r1, mut r2, r3, mut r4) = (0u64, 0u64, 0u64, 0u64, 0u64);
-    // SAFETY: the caller guarantees BMI2/ADX; the assembly reads `a`, `b` (4 words each) and
-    // `pinv` (5 words) through valid references, writes only the listed registers, and does
-    // not touch the stack. Flags are clobbered (the default for `asm!`).
-    unsafe {
-        core::arch::asm!(
-            cios_step!(0, "r0", "r1", "r2", "r3", "r4"),
-            cios_step!(1, "r1", "r2", "r3", "r4", "r0"),
-            cios_step!(2, "r2", "r3", "r4", "r0", "r1"),
-            cios_step!(3, "r3", "r4", "r0", "r1", "r2"),
-            a = in(reg) a.as_ptr(),
-            b = in(reg) b.as_ptr(),
-            p = in(reg) pinv.as_ptr(),
-            t0 = out(reg) _,
-            t1 = out(reg) _,
-            r0 = inout(reg) r0,
-            r1 = inout(reg) r1,
-            r2 = inout(reg) r2,
-            r3 = inout(reg) r3 => _,
-            r4 = inout(reg) r4,
-            out("rax") _,
-            out("rdx") _,
-            options(pure, readonly, nostack),
-        );
-    }
-    [r4, r0, r1, r2]
 }
 
 /// `a + b·c + carry` as (low, high) words.
