@@ -49,10 +49,15 @@ const FIELDS: [&str; 5] = [
 pub struct BenchArgs {
     #[command(subcommand)]
     command: Option<BenchCommand>,
-    /// Backends to run (cpu, opencl, cuda, fpga); default: the CPU and every accelerator
-    /// present (OpenCL devices that run on the host CPU, such as PoCL, only when named).
+    /// Backends to run (cpu, opencl, cuda, fpga, plugin); default: the CPU and every
+    /// accelerator present (devices that run on the host CPU, such as PoCL or the example
+    /// plugin, only when named).
     #[arg(long, value_delimiter = ',')]
     backend: Vec<DeviceKind>,
+    /// Plugin libraries (or directories of them) to load, in addition to those in
+    /// ZKACCEL_PLUGIN_PATH; `--backend plugin` benchmarks them.
+    #[arg(long = "plugin")]
+    plugins: Vec<std::path::PathBuf>,
     /// Operations to run (msm, ntt, hash).
     #[arg(long, value_delimiter = ',', default_value = "msm,ntt,hash")]
     ops: Vec<String>,
@@ -104,6 +109,11 @@ pub struct BenchArgs {
     /// report its speed-up from one thread to all.
     #[arg(long)]
     scaling: bool,
+    /// Also time each backend's MSM, NTT and Merkle rows with result verification at these
+    /// levels (`sampled`, `full`; comma-separated): rows `zkaccel:<kind> (verify <level>)`
+    /// measure what the checks cost. CPU results are verified too for these rows.
+    #[arg(long, value_delimiter = ',')]
+    verify: Vec<zkaccel::Verification>,
     /// Skip the peer libraries (arkworks, halo2curves, blst, Plonky3, light-poseidon).
     #[arg(long)]
     no_peers: bool,
@@ -216,6 +226,12 @@ fn host_free_bytes() -> u64 {
 fn fit_log(budget: u64, per_item: u64) -> u32 {
     let items = (budget / per_item.max(1)).max(1);
     63 - items.leading_zeros()
+}
+
+/// True when a device of the runtime declares what `cap` asks (plugins declare only some
+/// curves, fields and operations; the others get no row).
+fn declares(rt: &Runtime, cap: impl Fn(&zkaccel::Capabilities) -> bool) -> bool {
+    rt.devices().iter().any(|d| cap(&d.capabilities))
 }
 
 /// The largest MSM (log2 points) over `id` that every benchmarked backend accepts and that
@@ -346,12 +362,15 @@ struct Ctx {
     scaling: bool,
     /// A one-thread pool for the peers' single-thread rows.
     one_pool: Option<rayon::ThreadPool>,
+    /// `--verify`: levels to add verified rows for.
+    verify: Vec<zkaccel::Verification>,
     reps: usize,
     peers: bool,
     bar: ProgressBar,
 }
 
 pub fn run(mut args: BenchArgs) -> Result<()> {
+    crate::add_plugin_paths(&args.plugins)?;
     if let Some(BenchCommand::Compare {
         old,
         new,
@@ -434,7 +453,13 @@ pub fn run(mut args: BenchArgs) -> Result<()> {
     }
     let mut runtimes = Vec::new();
     for k in kinds {
-        let rt = Runtime::builder().policy(Policy::Only(k)).build()?;
+        // `verify_cpu`: the `--verify` rows check the CPU's results too (the default level is
+        // off, so the plain rows are not affected).
+        let rt = Runtime::builder()
+            .policy(Policy::Only(k))
+            .verification(zkaccel::Verification::Off)
+            .verify_cpu(true)
+            .build()?;
         let name = rt
             .devices()
             .iter()
@@ -546,6 +571,12 @@ pub fn run(mut args: BenchArgs) -> Result<()> {
         single,
         one_pool,
         scaling: args.scaling,
+        verify: args
+            .verify
+            .iter()
+            .copied()
+            .filter(|v| *v != zkaccel::Verification::Off)
+            .collect(),
         reps: args.reps,
         peers: !args.no_peers,
         bar,
@@ -718,10 +749,30 @@ where
     let mut entries = Vec::new();
     let mut reference: Option<Projective<C>> = None;
     for (kind, name, rt) in &ctx.runtimes {
+        // A backend that does not declare this group (a plugin for one curve) has no row.
+        if !declares(rt, |c| c.msm_for(C::id()).is_some()) {
+            continue;
+        }
         let (t, r) = time(ctx.reps, || rt.msm(&bases, &scalars));
         let r = r?;
         let ok = *reference.get_or_insert(r) == r;
         entries.push(entry(format!("zkaccel:{kind}"), name.clone(), t, n, ok));
+        for &level in &ctx.verify {
+            let opts = MsmOptions {
+                verification: Some(level),
+                ..MsmOptions::default()
+            };
+            let (t, r) = time(ctx.reps, || {
+                rt.msm_view(
+                    PointsView::from_affine(&bases),
+                    zkaccel::ScalarsView::from_elements(&scalars),
+                    &opts,
+                )
+            });
+            let ok = reference == Some(r?.0);
+            let runner = format!("zkaccel:{kind} (verify {level})");
+            entries.push(entry(runner, name.clone(), t, n, ok));
+        }
         if *kind != DeviceKind::Cpu {
             // The same device with the bases already resident (an SRS taken in once through
             // `Runtime::msm_bases`): only the scalars and the result cross the bus.
@@ -816,6 +867,9 @@ fn ntt_ours<F: TwoAdicField>(
     let mut reference: Option<Vec<F>> = None;
     let mut data = input.to_vec();
     for (kind, name, rt) in &ctx.runtimes {
+        if !declares(rt, |c| c.ntt_for(F::ID).is_some()) {
+            continue;
+        }
         let domain = rt.ntt_domain::<F>(col_log)?;
         let (t, r) = time_fresh(ctx.reps, input, &mut data, |d| domain.run(d, cfg));
         r?;
@@ -827,6 +881,19 @@ fn ntt_ours<F: TwoAdicField>(
             input.len(),
             ok,
         ));
+        for &level in &ctx.verify {
+            let call = zkaccel::CallOptions {
+                verification: Some(level),
+                ..zkaccel::CallOptions::default()
+            };
+            let (t, r) = time_fresh(ctx.reps, input, &mut data, |d| {
+                domain.run_with(d, cfg, &call)
+            });
+            r?;
+            let ok = reference.as_ref() == Some(&data);
+            let runner = format!("zkaccel:{kind} (verify {level})");
+            entries.push(entry(runner, name.clone(), t, input.len(), ok));
+        }
     }
     if let Some((name, rt)) = ctx.single.as_ref().filter(|_| ctx.scaling) {
         let domain = rt.ntt_domain::<F>(col_log)?;
@@ -1151,6 +1218,7 @@ impl Ctx {
             Threads::All => self
                 .runtimes
                 .iter()
+                .filter(|(_, _, rt)| declares(rt, |c| !c.hash.is_empty()))
                 .map(|(k, name, rt)| (format!("zkaccel:{k}"), name.clone(), rt))
                 .collect(),
             Threads::One => self
@@ -1414,7 +1482,17 @@ fn bench_merkle(ctx: &Ctx, log_n: u32) -> Result<CaseResult> {
     for (runner, device, rt) in ctx.ours(Threads::All) {
         let (t, tree) = time(ctx.reps, || rt.merkle_tree(id, 2, &leaves));
         let ok = tree?.root() == want.as_slice();
-        entries.push(entry(runner, device, t, n, ok));
+        entries.push(entry(runner.clone(), device.clone(), t, n, ok));
+        for &level in &ctx.verify {
+            let call = zkaccel::CallOptions {
+                verification: Some(level),
+                ..zkaccel::CallOptions::default()
+            };
+            let (t, tree) = time(ctx.reps, || rt.merkle_tree_with(id, 2, &leaves, &call));
+            let ok = tree?.root() == want.as_slice();
+            let verified = format!("{runner} (verify {level})");
+            entries.push(entry(verified, device.clone(), t, n, ok));
+        }
     }
     let ours = entries.len();
     if ctx.peers {

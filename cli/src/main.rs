@@ -31,6 +31,10 @@ enum Command {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        /// Plugin libraries (or directories of them) to load, in addition to those in
+        /// ZKACCEL_PLUGIN_PATH.
+        #[arg(long = "plugin")]
+        plugins: Vec<std::path::PathBuf>,
     },
     /// Benchmark MSM and NTT on every available backend against arkworks and Plonky3.
     Bench(Box<bench::BenchArgs>),
@@ -49,13 +53,61 @@ fn main() {
         .init();
     let cli = Cli::parse();
     let r = match cli.command {
-        Command::Devices { json } => devices(json),
+        Command::Devices { json, plugins } => {
+            add_plugin_paths(&plugins).and_then(|()| devices(json))
+        }
         Command::Bench(args) => bench::run(*args),
         Command::Calibrate(args) => calibrate::run(args),
     };
     if let Err(e) = r {
         eprintln!("zkaccel: {e:#}");
         std::process::exit(1);
+    }
+}
+
+/// Puts `--plugin` paths in front of `ZKACCEL_PLUGIN_PATH`, so that every runtime the
+/// command builds loads them. Called before any thread starts.
+pub(crate) fn add_plugin_paths(paths: &[std::path::PathBuf]) -> Result<()> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let mut all: Vec<std::path::PathBuf> = paths.to_vec();
+    all.extend(zkaccel_plugin_env());
+    let joined = std::env::join_paths(all)?;
+    // Single-threaded here: nothing else reads the environment concurrently.
+    std::env::set_var(zkaccel::PLUGIN_PATH_ENV, joined);
+    Ok(())
+}
+
+fn zkaccel_plugin_env() -> Vec<std::path::PathBuf> {
+    std::env::var_os(zkaccel::PLUGIN_PATH_ENV)
+        .map(|v| std::env::split_paths(&v).collect())
+        .unwrap_or_default()
+}
+
+/// Prints what happened to each plugin the runtime tried to load.
+fn print_plugin_reports(rt: &Runtime) {
+    let reports = rt.plugin_reports();
+    if reports.is_empty() {
+        println!(
+            "plugins: none ({} is not set; `--plugin PATH` loads one)",
+            zkaccel::PLUGIN_PATH_ENV
+        );
+        return;
+    }
+    println!("plugins:");
+    for r in reports {
+        match &r.outcome {
+            Ok(p) => println!(
+                "    ok      {} — '{}' {} (ABI {}), {} device(s)",
+                r.path.display(),
+                p.name,
+                p.version,
+                p.abi_version,
+                p.devices.len()
+            ),
+            Err(e) => println!("    FAILED  {e}"),
+        }
     }
 }
 
@@ -92,6 +144,16 @@ fn devices(json: bool) -> Result<()> {
                 "schema": "zkaccel-devices/1",
                 "policy": rt.policy().to_string(),
                 "devices": devs,
+                "plugins": rt.plugin_reports().iter().map(|r| serde_json::json!({
+                    "path": r.path.display().to_string(),
+                    "source": r.source.to_string(),
+                    "loaded": r.is_loaded(),
+                    "name": r.outcome.as_ref().ok().map(|p| p.name.clone()),
+                    "version": r.outcome.as_ref().ok().map(|p| p.version.clone()),
+                    "devices": r.outcome.as_ref().map(|p| p.devices.len()).unwrap_or(0),
+                    "error_code": r.outcome.as_ref().err().map(|e| e.code()),
+                    "error": r.outcome.as_ref().err().map(|e| e.to_string()),
+                })).collect::<Vec<_>>(),
             }))?
         );
         return Ok(());
@@ -176,6 +238,7 @@ fn devices(json: bool) -> Result<()> {
             }
         );
     }
+    print_plugin_reports(&rt);
     match rt.profile() {
         Some((p, path)) => {
             println!(

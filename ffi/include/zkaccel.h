@@ -90,6 +90,13 @@
 // A bug inside zkaccel (a caught panic); the message says where.
 #define ZKA_ERR_INTERNAL -14
 
+// A device's result failed result verification and the runtime is set to report that
+// rather than rerun the call (see `ZKACCEL_VERIFY` in the README).
+#define ZKA_ERR_VERIFICATION -15
+
+// The call's time limit passed before a device produced a result.
+#define ZKA_ERR_TIMEOUT -16
+
 // Routing: accelerators for large inputs, the CPU for small ones, everything as fallback.
 #define ZKA_POLICY_AUTO 0
 
@@ -221,6 +228,39 @@
 
 // Hash family: Poseidon2 with Plonky3's default parameters.
 #define ZKA_HASH_FAMILY_POSEIDON2_PLONKY3 2
+
+// Plugin report status: the plugin loaded.
+#define ZKA_PLUGIN_LOADED 0
+
+// Plugin report status: no such file.
+#define ZKA_PLUGIN_ERR_NOT_FOUND 1
+
+// Plugin report status: the file is not a loadable shared library.
+#define ZKA_PLUGIN_ERR_NOT_A_LIBRARY 2
+
+// Plugin report status: the library does not export `zkaccel_plugin_entry`.
+#define ZKA_PLUGIN_ERR_MISSING_ENTRY 3
+
+// Plugin report status: the entry point returned NULL.
+#define ZKA_PLUGIN_ERR_NULL_TABLE 4
+
+// Plugin report status: built for a newer plugin ABI than this library speaks.
+#define ZKA_PLUGIN_ERR_ABI_TOO_NEW 5
+
+// Plugin report status: built for a plugin ABI older than this library accepts.
+#define ZKA_PLUGIN_ERR_ABI_TOO_OLD 6
+
+// Plugin report status: the plugin's table is smaller than its ABI version requires.
+#define ZKA_PLUGIN_ERR_TABLE_TOO_SMALL 7
+
+// Plugin report status: a required function of the table is NULL.
+#define ZKA_PLUGIN_ERR_MISSING_FUNCTION 8
+
+// Plugin report status: the plugin's initialisation (`create`) failed.
+#define ZKA_PLUGIN_ERR_INIT 9
+
+// Plugin report status: describing one of its devices failed.
+#define ZKA_PLUGIN_ERR_DEVICE 10
 
 // MSM bases kept for many MSMs (an SRS). Opaque; keeps its runtime alive.
 typedef struct zka_msm_bases zka_msm_bases;
@@ -402,6 +442,24 @@ typedef struct zka_hash_info {
   // NUL-terminated instance name.
   char name[48];
 } zka_hash_info;
+
+// What happened to one plugin the runtime tried to load (from `ZKACCEL_PLUGIN_PATH`).
+// Initialise with `ZKA_PLUGIN_REPORT_INIT` before calling `zka_plugin_report_get`.
+typedef struct zka_plugin_report {
+  // `sizeof(zka_plugin_report)`.
+  uint32_t struct_size;
+  // Written: `ZKA_PLUGIN_LOADED` or a `ZKA_PLUGIN_ERR_*` code.
+  uint32_t status;
+  // Written: 1 when the path came from `ZKACCEL_PLUGIN_PATH`, 0 from the options.
+  uint32_t from_env;
+  // Written: devices the plugin added (0 when it did not load).
+  uint32_t devices;
+  // Written: NUL-terminated path of the plugin file (truncated).
+  char path[512];
+  // Written: NUL-terminated description: the plugin's name and version when it loaded,
+  // else why it did not (truncated).
+  char message[512];
+} zka_plugin_report;
 
 #ifdef __cplusplus
 extern "C" {
@@ -689,6 +747,25 @@ int32_t zka_merkle_verify(const struct zka_runtime *rt,
                           const void *root,
                           uint32_t *valid);
 
+// Writes how many plugin files the runtime tried to load (each has a report). Returns
+// `ZKA_OK` or `ZKA_ERR_NULL_POINTER`. Thread-safe.
+//
+// # Safety
+// `rt` is a live runtime; `count` is NULL or writable.
+int32_t zka_plugin_report_count(const struct zka_runtime *rt, size_t *count);
+
+// Describes what happened to plugin file `index` (load order): loaded, or the
+// `ZKA_PLUGIN_ERR_*` reason with its message. A plugin that fails to load never fails
+// `zka_runtime_create`; this is where the failure is reported. `report->struct_size` must
+// be set. Returns `ZKA_OK`, `ZKA_ERR_NULL_POINTER`, `ZKA_ERR_STRUCT_SIZE`,
+// `ZKA_ERR_INVALID_ARGUMENT` (index out of range). Thread-safe.
+//
+// # Safety
+// `rt` is a live runtime; `report` is NULL or a writable `zka_plugin_report`.
+int32_t zka_plugin_report_get(const struct zka_runtime *rt,
+                              size_t index,
+                              struct zka_plugin_report *report);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
@@ -716,5 +793,7 @@ int32_t zka_merkle_verify(const struct zka_runtime *rt,
 #define ZKA_DEVICE_INFO_INIT { (uint32_t)sizeof(zka_device_info), 0, 0, 0, 0, 0, 0, { 0 }, { 0 }, { 0 } }
 /** Empty counters to be written by zka_runtime_stats. */
 #define ZKA_STATS_INIT { (uint32_t)sizeof(zka_stats), 0, 0, 0, 0, 0 }
+/** An empty plugin report to be written by zka_plugin_report_get. */
+#define ZKA_PLUGIN_REPORT_INIT { (uint32_t)sizeof(zka_plugin_report), 0, 0, 0, { 0 }, { 0 } }
 /** An empty instance description to be written by zka_hash_get_info. */
 #define ZKA_HASH_INFO_INIT { (uint32_t)sizeof(zka_hash_info), 0, 0, 0, 0, 0, 0, 0, { 0 } }

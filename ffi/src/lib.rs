@@ -64,6 +64,9 @@ use zkaccel_backend::{
     PrimeField, Projective,
 };
 
+#[doc(hidden)]
+pub mod fuzzing;
+
 // ---------------------------------------------------------------------------------------------
 // Versions and status codes
 // ---------------------------------------------------------------------------------------------
@@ -110,6 +113,11 @@ pub const ZKA_ERR_BUFFER_TOO_SMALL: i32 = -12;
 pub const ZKA_ERR_VERSION: i32 = -13;
 /// A bug inside zkaccel (a caught panic); the message says where.
 pub const ZKA_ERR_INTERNAL: i32 = -14;
+/// A device's result failed result verification and the runtime is set to report that
+/// rather than rerun the call (see `ZKACCEL_VERIFY` in the README).
+pub const ZKA_ERR_VERIFICATION: i32 = -15;
+/// The call's time limit passed before a device produced a result.
+pub const ZKA_ERR_TIMEOUT: i32 = -16;
 
 /// Routing: accelerators for large inputs, the CPU for small ones, everything as fallback.
 pub const ZKA_POLICY_AUTO: u32 = 0;
@@ -472,6 +480,8 @@ impl From<Error> for Fail {
             | Error::InvalidRoot { .. }
             | Error::InvalidCoset { .. } => ZKA_ERR_INVALID_ARGUMENT,
             Error::Setup(_) => ZKA_ERR_BACKEND,
+            Error::VerificationFailed { .. } => ZKA_ERR_VERIFICATION,
+            Error::Timeout { .. } => ZKA_ERR_TIMEOUT,
             Error::Hash(h) => match h {
                 zk::HashError::Length { .. }
                 | zk::HashError::InputLength { .. }
@@ -727,10 +737,15 @@ pub extern "C" fn zka_status_str(status: i32) -> *const c_char {
         ZKA_ERR_BUFFER_TOO_SMALL => c"buffer too small",
         ZKA_ERR_VERSION => c"ABI version mismatch",
         ZKA_ERR_INTERNAL => c"internal error",
+        ZKA_ERR_VERIFICATION => c"a device's result failed verification",
+        ZKA_ERR_TIMEOUT => c"time limit passed",
         _ => c"unknown status",
     };
     s.as_ptr()
 }
+
+/// The largest `cpu_threads` `zka_runtime_create` accepts.
+const MAX_CPU_THREADS: u32 = 4096;
 
 /// Creates a runtime: discovers devices (the CPU is always one). `options` may be NULL for
 /// the defaults. On success `*out` owns a runtime to release with `zka_runtime_destroy`.
@@ -760,6 +775,17 @@ pub unsafe extern "C" fn zka_runtime_create(
                 p => return Err(fail(ZKA_ERR_UNKNOWN_ID, format!("unknown policy {p}"))),
             };
             b = b.policy(policy);
+            // A wild thread count would start up to 65 535 threads (rayon's limit) before
+            // anything could fail: refuse counts no machine needs.
+            if o.cpu_threads > MAX_CPU_THREADS {
+                return Err(fail(
+                    ZKA_ERR_INVALID_ARGUMENT,
+                    format!(
+                        "options.cpu_threads is {}, at most {MAX_CPU_THREADS} is accepted",
+                        o.cpu_threads
+                    ),
+                ));
+            }
             if o.cpu_threads > 0 {
                 b = b.cpu_threads(o.cpu_threads as usize);
             }
@@ -1121,6 +1147,7 @@ fn msm_options(o: *const zka_msm_options) -> R<MsmOptions> {
             check_size(o.struct_size, size_of::<zka_msm_options>(), "options")?;
             MsmOptions {
                 validation: validation(o.point_validation)?,
+                ..MsmOptions::default()
             }
         }
     })
@@ -1184,11 +1211,12 @@ pub unsafe extern "C" fn zka_msm_bases_create(
 ) -> i32 {
     let shared = shared_of(rt);
     guard(shared, || {
-        // SAFETY: `rt` is live by the caller's contract.
-        let owner = unsafe { arg(rt, "rt") }?.shared.clone();
         // SAFETY: by the caller's contract.
         let out = unsafe { arg_mut(out, "out") }?;
+        // NULL before anything can fail (also a NULL `rt`): no garbage handle on failure.
         *out = std::ptr::null_mut();
+        // SAFETY: `rt` is live by the caller's contract.
+        let owner = unsafe { arg(rt, "rt") }?.shared.clone();
         // SAFETY: by the caller's contract.
         let p = unsafe { arg(points, "points") }?;
         // SAFETY: the descriptor describes readable memory by the caller's contract.
@@ -1291,12 +1319,20 @@ pub unsafe extern "C" fn zka_ntt_domain_create(
 ) -> i32 {
     let shared = shared_of(rt);
     guard(shared, || {
-        // SAFETY: `rt` is live by the caller's contract.
-        let owner = unsafe { arg(rt, "rt") }?.shared.clone();
         // SAFETY: by the caller's contract.
         let out = unsafe { arg_mut(out, "out") }?;
+        // NULL before anything can fail (also a NULL `rt`): no garbage handle on failure.
         *out = std::ptr::null_mut();
+        // SAFETY: `rt` is live by the caller's contract.
+        let owner = unsafe { arg(rt, "rt") }?.shared.clone();
         let f = field_id(field)?;
+        // Before the root is read: a base field's root would not fit the 4 limbs below.
+        if !f.is_ntt_field() {
+            return Err(fail(
+                ZKA_ERR_UNSUPPORTED,
+                format!("{f} is not an NTT field"),
+            ));
+        }
         let root = if root.is_null() {
             None
         } else {
@@ -1416,6 +1452,12 @@ fn recode(field: FieldId, bytes: &mut [u8], from: Form, to: Form) -> R {
     with_prime_field!(field, |F| {
         let xs: &mut [F] = bytemuck::try_cast_slice_mut(bytes)
             .map_err(|e| fail(ZKA_ERR_INVALID_ARGUMENT, format!("data layout: {e}")))?;
+        // Check every element before rewriting any, so that a refused call leaves the
+        // caller's data as it was (a retry after fixing element i must not meet elements
+        // 0..i already converted). Both forms are valid exactly when the integer is below p.
+        if from != Form::Storage {
+            check_reduced(field, bytemuck::cast_slice(xs))?;
+        }
         for (i, x) in xs.iter_mut().enumerate() {
             let value = match from {
                 Form::Storage => Some(*x),
@@ -1749,9 +1791,14 @@ pub unsafe extern "C" fn zka_hash(
         let inp = unsafe { elems(input, input_count, field, "input") }?;
         // SAFETY: by the caller's contract.
         let out = unsafe { elems_mut(output, output_count, field, "output") }?;
-        // Inputs are const: recode a copy when they are not in storage form.
+        // Inputs are const: recode a copy when they are not in storage form. In storage
+        // form they are used as they are, but still checked: the backends assume reduced
+        // elements (an unreduced BabyBear word overflowed the CPU permutation's addition).
         let mut converted;
-        let inp: &[u8] = if Form::from(enc) == storage_form(field) || inp.is_empty() {
+        let inp: &[u8] = if inp.is_empty() {
+            inp
+        } else if Form::from(enc) == storage_form(field) {
+            check_reduced(field, inp)?;
             inp
         } else {
             converted = inp.to_vec();
@@ -1766,6 +1813,25 @@ pub unsafe extern "C" fn zka_hash(
             recode(field, out, Form::Storage, enc.into())?;
         }
         report_out(report, &r?)
+    })
+}
+
+/// Checks that every element of `bytes` (of `field`, in either form) is below the modulus.
+fn check_reduced(field: FieldId, bytes: &[u8]) -> R {
+    with_prime_field!(field, |F| {
+        let xs: &[F] = bytemuck::try_cast_slice(bytes)
+            .map_err(|e| fail(ZKA_ERR_INVALID_ARGUMENT, format!("data layout: {e}")))?;
+        // Both forms are valid exactly when the integer is below p.
+        match xs
+            .iter()
+            .position(|x| F::from_montgomery(&raw_get(x)).is_none())
+        {
+            Some(i) => Err(fail(
+                ZKA_ERR_NOT_REDUCED,
+                format!("element {i} is not below the {field} modulus"),
+            )),
+            None => Ok(()),
+        }
     })
 }
 
@@ -1906,6 +1972,120 @@ pub unsafe extern "C" fn zka_merkle_verify(
             zk::verify_path::<F>(id, arity as usize, &cast(leaf), &path, &cast(root))?
         });
         *valid = ok as u32;
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plugins: what happened to each plugin the runtime tried to load
+// ---------------------------------------------------------------------------------------------
+
+/// Plugin report status: the plugin loaded.
+pub const ZKA_PLUGIN_LOADED: u32 = 0;
+/// Plugin report status: no such file.
+pub const ZKA_PLUGIN_ERR_NOT_FOUND: u32 = 1;
+/// Plugin report status: the file is not a loadable shared library.
+pub const ZKA_PLUGIN_ERR_NOT_A_LIBRARY: u32 = 2;
+/// Plugin report status: the library does not export `zkaccel_plugin_entry`.
+pub const ZKA_PLUGIN_ERR_MISSING_ENTRY: u32 = 3;
+/// Plugin report status: the entry point returned NULL.
+pub const ZKA_PLUGIN_ERR_NULL_TABLE: u32 = 4;
+/// Plugin report status: built for a newer plugin ABI than this library speaks.
+pub const ZKA_PLUGIN_ERR_ABI_TOO_NEW: u32 = 5;
+/// Plugin report status: built for a plugin ABI older than this library accepts.
+pub const ZKA_PLUGIN_ERR_ABI_TOO_OLD: u32 = 6;
+/// Plugin report status: the plugin's table is smaller than its ABI version requires.
+pub const ZKA_PLUGIN_ERR_TABLE_TOO_SMALL: u32 = 7;
+/// Plugin report status: a required function of the table is NULL.
+pub const ZKA_PLUGIN_ERR_MISSING_FUNCTION: u32 = 8;
+/// Plugin report status: the plugin's initialisation (`create`) failed.
+pub const ZKA_PLUGIN_ERR_INIT: u32 = 9;
+/// Plugin report status: describing one of its devices failed.
+pub const ZKA_PLUGIN_ERR_DEVICE: u32 = 10;
+
+/// What happened to one plugin the runtime tried to load (from `ZKACCEL_PLUGIN_PATH`).
+/// Initialise with `ZKA_PLUGIN_REPORT_INIT` before calling `zka_plugin_report_get`.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct zka_plugin_report {
+    /// `sizeof(zka_plugin_report)`.
+    pub struct_size: u32,
+    /// Written: `ZKA_PLUGIN_LOADED` or a `ZKA_PLUGIN_ERR_*` code.
+    pub status: u32,
+    /// Written: 1 when the path came from `ZKACCEL_PLUGIN_PATH`, 0 from the options.
+    pub from_env: u32,
+    /// Written: devices the plugin added (0 when it did not load).
+    pub devices: u32,
+    /// Written: NUL-terminated path of the plugin file (truncated).
+    pub path: [c_char; 512],
+    /// Written: NUL-terminated description: the plugin's name and version when it loaded,
+    /// else why it did not (truncated).
+    pub message: [c_char; 512],
+}
+
+/// Writes how many plugin files the runtime tried to load (each has a report). Returns
+/// `ZKA_OK` or `ZKA_ERR_NULL_POINTER`. Thread-safe.
+///
+/// # Safety
+/// `rt` is a live runtime; `count` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn zka_plugin_report_count(rt: *const zka_runtime, count: *mut usize) -> i32 {
+    let shared = shared_of(rt);
+    guard(shared, || {
+        let s = shared.ok_or_else(|| fail(ZKA_ERR_NULL_POINTER, "argument `rt` is NULL"))?;
+        // SAFETY: by the caller's contract.
+        *unsafe { arg_mut(count, "count") }? = s.rt.plugin_reports().len();
+        Ok(())
+    })
+}
+
+/// Describes what happened to plugin file `index` (load order): loaded, or the
+/// `ZKA_PLUGIN_ERR_*` reason with its message. A plugin that fails to load never fails
+/// `zka_runtime_create`; this is where the failure is reported. `report->struct_size` must
+/// be set. Returns `ZKA_OK`, `ZKA_ERR_NULL_POINTER`, `ZKA_ERR_STRUCT_SIZE`,
+/// `ZKA_ERR_INVALID_ARGUMENT` (index out of range). Thread-safe.
+///
+/// # Safety
+/// `rt` is a live runtime; `report` is NULL or a writable `zka_plugin_report`.
+#[no_mangle]
+pub unsafe extern "C" fn zka_plugin_report_get(
+    rt: *const zka_runtime,
+    index: usize,
+    report: *mut zka_plugin_report,
+) -> i32 {
+    let shared = shared_of(rt);
+    guard(shared, || {
+        let s = shared.ok_or_else(|| fail(ZKA_ERR_NULL_POINTER, "argument `rt` is NULL"))?;
+        // SAFETY: by the caller's contract.
+        let out = unsafe { arg_mut(report, "report") }?;
+        check_size(out.struct_size, size_of::<zka_plugin_report>(), "report")?;
+        let reports = s.rt.plugin_reports();
+        let r = reports.get(index).ok_or_else(|| {
+            fail(
+                ZKA_ERR_INVALID_ARGUMENT,
+                format!(
+                    "plugin report {index} out of range ({} reports)",
+                    reports.len()
+                ),
+            )
+        })?;
+        out.from_env = (r.source == zk::PluginSource::Env) as u32;
+        copy_str(&mut out.path, &r.path.to_string_lossy());
+        match &r.outcome {
+            Ok(p) => {
+                out.status = ZKA_PLUGIN_LOADED;
+                out.devices = p.devices.len() as u32;
+                copy_str(
+                    &mut out.message,
+                    &format!("plugin '{}' {} (ABI {})", p.name, p.version, p.abi_version),
+                );
+            }
+            Err(e) => {
+                out.status = e.code();
+                out.devices = 0;
+                copy_str(&mut out.message, &e.to_string());
+            }
+        }
         Ok(())
     })
 }

@@ -146,6 +146,29 @@ pub enum Error {
         /// Each failed attempt in order.
         attempts: Vec<Attempt>,
     },
+    /// A device's result failed verification and the runtime is set to report it
+    /// ([`crate::OnVerifyFailure::Error`]) rather than rerun the call.
+    #[error("{op} result from device [{device}] {name} failed verification: {detail}")]
+    VerificationFailed {
+        /// The operation.
+        op: OpId,
+        /// Registry index of the device.
+        device: usize,
+        /// Device name.
+        name: String,
+        /// What the check found.
+        detail: String,
+    },
+    /// The call's time limit passed before a device produced a result.
+    #[error("{op} timed out after {millis} ms ({} failed attempts before)", attempts.len())]
+    Timeout {
+        /// The operation.
+        op: OpId,
+        /// Milliseconds since the call started.
+        millis: u64,
+        /// Attempts that failed before the limit.
+        attempts: Vec<Attempt>,
+    },
     /// A hashing request that does not fit its instance (lengths, arity, tree shape, field,
     /// unknown instance).
     #[error("hash: {0}")]

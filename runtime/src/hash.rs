@@ -4,6 +4,8 @@
 use crate::error::{Error, Result};
 use crate::registry::{Route, Runtime};
 use crate::stats::CallReport;
+use crate::verify::{self, CallOptions, Verification};
+use std::cell::RefCell;
 use zkaccel_backend::hash::modes::{check_op, path_from_layers, tree_height};
 use zkaccel_backend::hash::{HashError, HashField, HashId, MerklePath};
 use zkaccel_backend::{HashOp, OpId, PrimeField};
@@ -117,6 +119,18 @@ impl Runtime {
         input: &[u8],
         output: &mut [u8],
     ) -> Result<CallReport> {
+        self.hash_raw_with(id, op, input, output, &CallOptions::default())
+    }
+
+    /// The same with per-call verification and time limit.
+    pub fn hash_raw_with(
+        &self,
+        id: HashId,
+        op: HashOp,
+        input: &[u8],
+        output: &mut [u8],
+        call: &CallOptions,
+    ) -> Result<CallReport> {
         let info = id.info();
         let elem = info.field.element_bytes();
         for (what, len) in [("input", input.len()), ("output", output.len())] {
@@ -132,20 +146,78 @@ impl Runtime {
             |d| d.capabilities.supports_hash(id),
             Route::hash(id, (input.len() + output.len()) / elem),
         );
-        // A permutation works in place: keep the input so a fallback starts from it.
-        let saved = (op == HashOp::Permute && candidates.len() > 1).then(|| output.to_vec());
+        // A permutation works in place: keep the input so that a fallback, or the check,
+        // starts from it.
+        let keep = op == HashOp::Permute
+            && (candidates.len() > 1 || self.verification_level(call) != Verification::Off);
+        let saved = keep.then(|| output.to_vec());
+        let output = RefCell::new(output);
         self.dispatch(
             OpId::Hash,
             || format!("{id} {op:?} × {items}"),
             candidates,
+            call,
             |d| {
+                let mut out = output.borrow_mut();
                 if let Some(s) = &saved {
-                    output.copy_from_slice(s);
+                    out.copy_from_slice(s);
                 }
-                d.backend.hash(id, op, input, output)
+                d.backend.hash(id, op, input, &mut out)
+            },
+            |_, (), level| {
+                let original = saved.as_deref().unwrap_or(input);
+                self.check_hash(id, op, original, &output.borrow(), level)
             },
         )
         .map(|((), r)| r)
+    }
+
+    /// Recomputes a sample of the items of a hashing result on the CPU (all of them under
+    /// `Full`). `input` is the operation's input (the original states for a permutation).
+    fn check_hash(
+        &self,
+        id: HashId,
+        op: HashOp,
+        input: &[u8],
+        output: &[u8],
+        level: Verification,
+    ) -> std::result::Result<(), String> {
+        let info = id.info();
+        let elem = info.field.element_bytes();
+        let (in_len, out_len) = match op {
+            HashOp::Permute => (info.width, info.width),
+            HashOp::Hash { input_len } => (input_len, info.digest),
+            HashOp::Compress { arity } => (arity * info.digest, info.digest),
+        };
+        let (in_len, out_len) = (in_len * elem, out_len * elem);
+        let items = output.len() / out_len;
+        let oracle = self.oracle();
+        let recompute = |inp: &[u8], out: &mut [u8]| match op {
+            HashOp::Permute => {
+                out.copy_from_slice(inp);
+                oracle.hash(id, op, &[], out)
+            }
+            _ => oracle.hash(id, op, inp, out),
+        };
+        let cpu_failed = |e| format!("the CPU recomputation failed: {e}");
+        if level == Verification::Full {
+            let mut expected = vec![0u8; output.len()];
+            recompute(input, &mut expected).map_err(cpu_failed)?;
+            return match (0..items)
+                .find(|&k| expected[k * out_len..][..out_len] != output[k * out_len..][..out_len])
+            {
+                Some(k) => Err(format!("output {k} of {items} differs from the CPU's")),
+                None => Ok(()),
+            };
+        }
+        let mut expected = vec![0u8; out_len];
+        for k in verify::hash_sample(level, items) {
+            recompute(&input[k * in_len..][..in_len], &mut expected).map_err(cpu_failed)?;
+            if expected[..] != output[k * out_len..][..out_len] {
+                return Err(format!("output {k} of {items} differs from the CPU's"));
+            }
+        }
+        Ok(())
     }
 
     /// Builds the Merkle tree of arity `arity` over `leaves` (`n·digest` elements, `n` a
@@ -156,6 +228,17 @@ impl Runtime {
         id: HashId,
         arity: usize,
         leaves: &[F],
+    ) -> Result<MerkleTree<F>> {
+        self.merkle_tree_with(id, arity, leaves, &CallOptions::default())
+    }
+
+    /// The same with per-call verification and time limit.
+    pub fn merkle_tree_with<F: HashField>(
+        &self,
+        id: HashId,
+        arity: usize,
+        leaves: &[F],
+        call: &CallOptions,
     ) -> Result<MerkleTree<F>> {
         check_field::<F>(id)?;
         let info = id.info();
@@ -183,6 +266,7 @@ impl Runtime {
                 )
             },
             candidates,
+            call,
             |dev| {
                 let mut layers: Vec<Vec<F>> = Vec::with_capacity(height + 1);
                 layers.push(leaves.to_vec());
@@ -198,6 +282,19 @@ impl Runtime {
                     layers.push(next);
                 }
                 Ok(layers)
+            },
+            |_, layers: &Vec<Vec<F>>, level| {
+                for (l, pair) in layers.windows(2).enumerate() {
+                    self.check_hash(
+                        id,
+                        HashOp::Compress { arity },
+                        bytemuck::cast_slice(&pair[0]),
+                        bytemuck::cast_slice(&pair[1]),
+                        level,
+                    )
+                    .map_err(|e| format!("layer {}: {e}", l + 1))?;
+                }
+                Ok(())
             },
         )?;
         Ok(MerkleTree { id, arity, layers })

@@ -45,6 +45,7 @@
 //!   flag byte (read in place).
 
 mod error;
+pub mod fault;
 mod hash;
 mod msm;
 mod ntt;
@@ -52,6 +53,7 @@ pub mod profile;
 mod registry;
 mod stats;
 mod validate;
+pub mod verify;
 
 #[cfg(any(feature = "ark05", feature = "ark06"))]
 mod ark;
@@ -63,8 +65,13 @@ pub use ntt::{NttDomain, RawNttDomain};
 pub use profile::Profile;
 pub use registry::{Device, Policy, Runtime, RuntimeBuilder};
 pub use stats::{CallReport, DeviceStats, Stats};
+pub use verify::{CallOptions, OnVerifyFailure, Verification};
 /// Hash instances, their parameters and the semantics of each operation.
 pub use zkaccel_backend::hash::{HashError, HashFamily, HashField, HashId, HashInfo, MerklePath};
+/// Plugin load reports and errors (see [`Runtime::plugin_reports`]).
+pub use zkaccel_plugin::{
+    LoadedPlugin, PluginLoadError, PluginLoadReport, PluginSource, PLUGIN_PATH_ENV,
+};
 
 /// arkworks 0.6 interop traits (feature `ark06`).
 #[cfg(feature = "ark06")]

@@ -1,11 +1,13 @@
 //! MSM entry points: one-shot calls and the reusable bases handle.
 
 use crate::error::{Error, Result};
-use crate::registry::{Route, Runtime};
+use crate::registry::{Device, Route, Runtime};
 use crate::stats::CallReport;
 use crate::validate;
+use crate::verify::{self, CallOptions, Verification};
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use zkaccel_backend::view::coordinate_bytes;
 use zkaccel_backend::{
     with_curve_group, Affine, CurveGroup, CurveGroupId, Encoding, Infinity, OpId, PointsView,
@@ -31,6 +33,20 @@ pub enum PointValidation {
 pub struct MsmOptions {
     /// Overrides the runtime's default point validation.
     pub validation: Option<PointValidation>,
+    /// Overrides the runtime's default result verification (see [`crate::verify`]).
+    pub verification: Option<Verification>,
+    /// Overrides the runtime's default time limit (see [`CallOptions::timeout`]).
+    pub timeout: Option<Duration>,
+}
+
+impl MsmOptions {
+    /// The verification and time limit of these options.
+    pub fn call(&self) -> CallOptions {
+        CallOptions {
+            verification: self.verification,
+            timeout: self.timeout,
+        }
+    }
 }
 
 impl Runtime {
@@ -90,7 +106,55 @@ impl Runtime {
             OpId::Msm,
             || format!("{id}, {n} points"),
             candidates,
+            &opts.call(),
             |d| d.backend.msm(bases, scalars),
+            |d, r, level| self.check_msm(d, bases, scalars, r, level),
+        )
+    }
+
+    /// Verifies an MSM result from device `d` (see [`crate::verify`]): on the curve and in
+    /// the subgroup always; recomputed on the CPU under `Full` and for a random sample of
+    /// calls under `Sampled`.
+    fn check_msm(
+        &self,
+        d: &Device,
+        bases: &RawPoints<'_>,
+        scalars: &RawScalars<'_>,
+        result: &RawPoint,
+        level: Verification,
+    ) -> std::result::Result<(), String> {
+        let id = bases.id();
+        with_curve_group!(
+            id,
+            |C| {
+                let p = result.to_projective::<C>().map_err(|e| e.to_string())?;
+                let a = p.to_affine();
+                if !a.is_on_curve() {
+                    return Err("the result is not on the curve".into());
+                }
+                if !a.is_in_subgroup() {
+                    return Err("the result is not in the prime-order subgroup".into());
+                }
+                if level == Verification::Full || verify::msm_cross_check_sampled() {
+                    let reference = self
+                        .oracle()
+                        .msm(bases, scalars)
+                        .map_err(|e| format!("the CPU cross-check failed: {e}"))?;
+                    let q = reference
+                        .to_projective::<C>()
+                        .map_err(|e| e.to_string())?
+                        .to_affine();
+                    if q != a {
+                        return Err(format!(
+                            "the result differs from the CPU's ({} points on {})",
+                            bases.len(),
+                            d.info.name
+                        ));
+                    }
+                }
+                Ok(())
+            },
+            Err(format!("unknown curve group {id}"))
         )
     }
 
@@ -199,6 +263,15 @@ impl RawMsmBases {
 
     /// `Σ scalars[i]·bases[i]` over the first `scalars.len()` bases.
     pub fn msm_raw(&self, scalars: &RawScalars<'_>) -> Result<(RawPoint, CallReport)> {
+        self.msm_raw_with(scalars, &CallOptions::default())
+    }
+
+    /// The same with per-call verification and time limit.
+    pub fn msm_raw_with(
+        &self,
+        scalars: &RawScalars<'_>,
+        call: &CallOptions,
+    ) -> Result<(RawPoint, CallReport)> {
         let n = scalars.len();
         if n > self.len {
             return Err(Error::TooManyScalars {
@@ -222,6 +295,7 @@ impl RawMsmBases {
             OpId::Msm,
             || format!("{id}, {n} points from a bases handle"),
             candidates,
+            call,
             |d| {
                 if !d.capabilities.resident_bases {
                     return d.backend.msm(&self.host_view(n), scalars);
@@ -240,6 +314,7 @@ impl RawMsmBases {
                 drop(slot);
                 prepared.msm(scalars)
             },
+            |d, r, level| rt.check_msm(d, &self.host_view(n), scalars, r, level),
         )
     }
 }
@@ -270,7 +345,15 @@ impl<C: CurveGroup> MsmBases<C> {
         &self,
         scalars: ScalarsView<'_, C::Scalar>,
     ) -> Result<(Projective<C>, CallReport)> {
-        let (raw, report) = self.raw.msm_raw(&scalars.raw())?;
+        self.msm_view_with(scalars, &CallOptions::default())
+    }
+    /// The same with per-call verification and time limit.
+    pub fn msm_view_with(
+        &self,
+        scalars: ScalarsView<'_, C::Scalar>,
+        call: &CallOptions,
+    ) -> Result<(Projective<C>, CallReport)> {
+        let (raw, report) = self.raw.msm_raw_with(&scalars.raw(), call)?;
         Ok((to_projective(&raw), report))
     }
     /// The erased handle.

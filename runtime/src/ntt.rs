@@ -3,6 +3,8 @@
 use crate::error::{Error, Result};
 use crate::registry::{Route, Runtime};
 use crate::stats::CallReport;
+use crate::verify::{self, CallOptions, Verification};
+use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 use zkaccel_backend::backend::decode_padded;
@@ -127,6 +129,19 @@ impl RawNttDomain {
 
     /// Transforms `cfg.batch` columns of elements given in storage form as bytes.
     pub fn run_raw(&self, bytes: &mut [u8], cfg: &NttConfig) -> Result<CallReport> {
+        self.run_raw_with(bytes, cfg, &CallOptions::default())
+    }
+
+    /// The same with per-call verification and time limit.
+    ///
+    /// When the call fails, `bytes` holds the original input again if a copy was kept (more
+    /// than one capable device, or verification on); otherwise its content is unspecified.
+    pub fn run_raw_with(
+        &self,
+        bytes: &mut [u8],
+        cfg: &NttConfig,
+        call: &CallOptions,
+    ) -> Result<CallReport> {
         let field = self.spec.field;
         let n = self.spec.size();
         if cfg.batch == 0 {
@@ -154,23 +169,49 @@ impl RawNttDomain {
         with_ntt_field!(
             field,
             |F| {
-                let data: &[F] = bytemuck::try_cast_slice(bytes)
+                let data: &mut [F] = bytemuck::try_cast_slice_mut(bytes)
                     .map_err(|e| Error::BadLayout(format!("NTT data: {e}")))?;
                 crate::validate::elements(data)?;
+                self.run_typed::<F>(data, cfg, call)
             },
             unreachable!("domain fields are NTT fields")
-        );
+        )
+    }
+
+    /// Dispatches a validated transform. The input is kept when another device may have to
+    /// start again from it (fallback) or when the result is verified against it.
+    fn run_typed<F: TwoAdicField>(
+        &self,
+        data: &mut [F],
+        cfg: &NttConfig,
+        call: &CallOptions,
+    ) -> Result<CallReport> {
+        let field = self.spec.field;
         let log_n = self.spec.log_n;
         let candidates = self.rt.candidates(
             |d| d.capabilities.supports_ntt(field, log_n),
             Route::ntt(field, log_n),
         );
+        let keep = candidates.len() > 1 || self.rt.verification_level(call) != Verification::Off;
+        let saved: Option<Vec<F>> = keep.then(|| data.to_vec());
+        // Shared by the attempt and the check, which never run at the same time.
+        let data = RefCell::new(data);
+        let mut attempt = 0usize;
         self.rt
             .dispatch(
                 OpId::Ntt,
                 || format!("{field} 2^{log_n} × {}", cfg.batch),
                 candidates,
+                call,
                 |d| {
+                    let mut data = data.borrow_mut();
+                    if attempt > 0 {
+                        // A failed device may have left anything in the buffer.
+                        if let Some(s) = &saved {
+                            data.copy_from_slice(s);
+                        }
+                    }
+                    attempt += 1;
                     let mut slot = self.per_device[d.index]
                         .lock()
                         .unwrap_or_else(|e| e.into_inner());
@@ -186,13 +227,26 @@ impl RawNttDomain {
                     dom.ntt(
                         NttData {
                             field,
-                            bytes: &mut *bytes,
+                            bytes: bytemuck::cast_slice_mut(&mut data),
                         },
                         cfg,
                     )
                 },
+                |_, (), level| {
+                    let input = saved.as_deref().expect("kept for verification");
+                    let output = data.borrow();
+                    let columns = verify::ntt_columns(level, cfg.batch);
+                    verify::ntt_check(input, &output, &self.spec, cfg, &columns)
+                        .map_err(|c| format!("column {c} is not the transform of its input"))
+                },
             )
             .map(|((), report)| report)
+            .inspect_err(|_| {
+                // Leave the caller's data as it was given when a copy was kept.
+                if let Some(s) = &saved {
+                    data.borrow_mut().copy_from_slice(s);
+                }
+            })
     }
 }
 
@@ -224,6 +278,17 @@ impl<F: TwoAdicField> NttDomain<F> {
     /// Runs a transform described by `cfg` over `data` (`cfg.batch` columns).
     pub fn run(&self, data: &mut [F], cfg: &NttConfig) -> Result<CallReport> {
         self.raw.run_raw(bytemuck::cast_slice_mut(data), cfg)
+    }
+
+    /// The same with per-call verification and time limit.
+    pub fn run_with(
+        &self,
+        data: &mut [F],
+        cfg: &NttConfig,
+        call: &CallOptions,
+    ) -> Result<CallReport> {
+        self.raw
+            .run_raw_with(bytemuck::cast_slice_mut(data), cfg, call)
     }
 
     fn simple(&self, data: &mut [F], direction: NttDirection, coset: Option<F>) -> Result<()> {

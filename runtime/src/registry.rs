@@ -4,9 +4,12 @@ use crate::error::{Attempt, Error, Result};
 use crate::msm::PointValidation;
 use crate::profile::{log2_ceil, Profile};
 use crate::stats::{self, CallReport, Counters, DeviceCounters, DeviceStats, Stats};
+use crate::verify::{CallOptions, OnVerifyFailure, Verification};
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use zkaccel_backend::{Backend, BackendError, Capabilities, DeviceInfo, DeviceKind, OpId};
 
 /// How calls are routed among devices.
@@ -58,6 +61,8 @@ pub struct Device {
     /// What it can do.
     pub capabilities: Capabilities,
     pub(crate) backend: Arc<dyn Backend>,
+    /// True for the runtime's own CPU backend: the oracle, whose results are not verified.
+    pub(crate) oracle: bool,
 }
 
 impl Device {
@@ -84,6 +89,18 @@ pub(crate) struct Inner {
     pub(crate) validation: PointValidation,
     pub(crate) counters: Counters,
     pub(crate) device_counters: Vec<DeviceCounters>,
+    /// What happened to every plugin the builder tried to load.
+    pub(crate) plugin_reports: Vec<zkaccel_plugin::PluginLoadReport>,
+    /// Default result verification and what a failed check does.
+    pub(crate) verification: Verification,
+    pub(crate) on_verify_failure: OnVerifyFailure,
+    /// Whether the CPU backend's own results are verified too.
+    pub(crate) verify_cpu: bool,
+    /// Default per-call time limit.
+    pub(crate) timeout: Option<Duration>,
+    /// The CPU backend that recomputes results for verification (the registered one, or a
+    /// private one when the registry has no CPU).
+    pub(crate) oracle: Arc<dyn Backend>,
 }
 
 /// The runtime: a registry of devices, a policy, and counters. Cheap to clone (shared
@@ -113,7 +130,13 @@ pub struct RuntimeBuilder {
     profile: Option<Profile>,
     no_profile: bool,
     extra: Vec<Arc<dyn Backend>>,
+    plugin_paths: Vec<PathBuf>,
+    no_plugin_env: bool,
     validation: PointValidation,
+    verification: Option<Verification>,
+    on_verify_failure: OnVerifyFailure,
+    verify_cpu: bool,
+    timeout: Option<Duration>,
 }
 
 /// OpenCL devices found on this machine (none when the feature is off, the library is
@@ -204,6 +227,36 @@ fn discover_fpga(asked: bool) -> Vec<Arc<dyn Backend>> {
     }
 }
 
+/// Plugin devices from the builder's paths and (when `env`) `ZKACCEL_PLUGIN_PATH`, with a
+/// report per plugin file tried; every failure is logged by the loader.
+fn discover_plugins(
+    paths: &[PathBuf],
+    env: bool,
+) -> (Vec<Arc<dyn Backend>>, Vec<zkaccel_plugin::PluginLoadReport>) {
+    use zkaccel_plugin::PluginSource;
+    let mut all: Vec<(PathBuf, PluginSource)> = paths
+        .iter()
+        .map(|p| (p.clone(), PluginSource::Options))
+        .collect();
+    if env {
+        all.extend(
+            zkaccel_plugin::env_paths()
+                .into_iter()
+                .map(|p| (p, PluginSource::Env)),
+        );
+    }
+    if all.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let (devs, reports) = zkaccel_plugin::load_paths(&all);
+    (
+        devs.into_iter()
+            .map(|d| Arc::new(d) as Arc<dyn Backend>)
+            .collect(),
+        reports,
+    )
+}
+
 impl RuntimeBuilder {
     /// True when the policy may route work to devices of `kind` (so they are worth
     /// opening).
@@ -272,6 +325,57 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The default result verification (see [`crate::verify`]; default: `ZKACCEL_VERIFY`
+    /// from the environment, else [`Verification::Off`]). Calls can override it.
+    pub fn verification(mut self, v: Verification) -> Self {
+        self.verification = Some(v);
+        self
+    }
+
+    /// Verifies the CPU backend's results too (default: no, the CPU is the oracle the
+    /// checks compare with). The checks then guard against transient faults of the host
+    /// (memory without ECC), not against bugs, since the CPU recomputes with the same code;
+    /// `zkaccel bench --verify` uses this to measure what the checks cost.
+    pub fn verify_cpu(mut self, yes: bool) -> Self {
+        self.verify_cpu = yes;
+        self
+    }
+
+    /// What a failed verification does (default: rerun on the next capable device).
+    pub fn on_verify_failure(mut self, v: OnVerifyFailure) -> Self {
+        self.on_verify_failure = v;
+        self
+    }
+
+    /// The default time limit of every call (default: none). Cooperative: see
+    /// [`CallOptions::timeout`].
+    pub fn call_timeout(mut self, t: Duration) -> Self {
+        self.timeout = Some(t);
+        self
+    }
+
+    /// Loads the plugin at `path` (a shared library implementing
+    /// `ffi/include/zkaccel_backend.h`), or every plugin in the directory `path`, in
+    /// addition to those named by `ZKACCEL_PLUGIN_PATH`. A plugin that fails to load never
+    /// fails [`RuntimeBuilder::build`]: the failure is logged and kept in
+    /// [`Runtime::plugin_reports`].
+    pub fn plugin_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.plugin_paths.push(path.into());
+        self
+    }
+
+    /// [`RuntimeBuilder::plugin_path`] for each of `paths`.
+    pub fn plugins<P: Into<PathBuf>>(mut self, paths: impl IntoIterator<Item = P>) -> Self {
+        self.plugin_paths.extend(paths.into_iter().map(Into::into));
+        self
+    }
+
+    /// Ignores `ZKACCEL_PLUGIN_PATH`: only the plugins given to the builder are loaded.
+    pub fn without_plugin_env(mut self) -> Self {
+        self.no_plugin_env = true;
+        self
+    }
+
     /// Discovers devices and builds the runtime.
     pub fn build(self) -> Result<Runtime> {
         let opencl = self.wants(DeviceKind::OpenCl) && !self.no_opencl;
@@ -279,14 +383,17 @@ impl RuntimeBuilder {
         let cuda_asked = self.policy == Policy::Only(DeviceKind::Cuda);
         let fpga = self.wants(DeviceKind::Fpga);
         let fpga_asked = self.policy == Policy::Only(DeviceKind::Fpga);
+        let plugins = self.wants(DeviceKind::Plugin);
         let mut backends: Vec<Arc<dyn Backend>> = self.extra;
+        let cpu: Arc<dyn Backend> = Arc::new(match self.cpu_threads {
+            Some(t) => {
+                zkaccel_cpu::CpuBackend::with_threads(t).map_err(|e| Error::Setup(e.to_string()))?
+            }
+            None => zkaccel_cpu::CpuBackend::new(),
+        });
+        let oracle_index = (!self.no_cpu).then_some(backends.len());
         if !self.no_cpu {
-            let cpu = match self.cpu_threads {
-                Some(t) => zkaccel_cpu::CpuBackend::with_threads(t)
-                    .map_err(|e| Error::Setup(e.to_string()))?,
-                None => zkaccel_cpu::CpuBackend::new(),
-            };
-            backends.push(Arc::new(cpu));
+            backends.push(cpu.clone());
         }
         if cuda {
             backends.extend(discover_cuda(cuda_asked));
@@ -297,6 +404,13 @@ impl RuntimeBuilder {
         if fpga {
             backends.extend(discover_fpga(fpga_asked));
         }
+        let plugin_reports = if plugins {
+            let (devs, reports) = discover_plugins(&self.plugin_paths, !self.no_plugin_env);
+            backends.extend(devs);
+            reports
+        } else {
+            Vec::new()
+        };
         let devices: Vec<Device> = backends
             .into_iter()
             .enumerate()
@@ -305,6 +419,7 @@ impl RuntimeBuilder {
                 info: backend.info().clone(),
                 capabilities: backend.capabilities(),
                 backend,
+                oracle: Some(index) == oracle_index,
             })
             .collect();
         for d in &devices {
@@ -324,6 +439,15 @@ impl RuntimeBuilder {
                 validation: self.validation,
                 counters: Counters::default(),
                 device_counters,
+                plugin_reports,
+                verification: self
+                    .verification
+                    .or_else(crate::verify::from_env)
+                    .unwrap_or_default(),
+                on_verify_failure: self.on_verify_failure,
+                verify_cpu: self.verify_cpu,
+                timeout: self.timeout,
+                oracle: cpu,
             }),
         })
     }
@@ -388,6 +512,13 @@ impl Runtime {
         &self.inner.devices
     }
 
+    /// What happened to every plugin this runtime tried to load (from
+    /// `ZKACCEL_PLUGIN_PATH` and [`RuntimeBuilder::plugin_path`]), in load order: the
+    /// plugin and its devices, or a typed [`PluginLoadError`](crate::PluginLoadError).
+    pub fn plugin_reports(&self) -> &[zkaccel_plugin::PluginLoadReport] {
+        &self.inner.plugin_reports
+    }
+
     /// The routing policy.
     pub fn policy(&self) -> Policy {
         self.inner.policy
@@ -411,6 +542,9 @@ impl Runtime {
             hash_calls: stats::load(&c.calls[2]),
             fallbacks: stats::load(&c.fallbacks),
             failed_calls: stats::load(&c.failed_calls),
+            verified: stats::load(&c.verified),
+            verification_failures: stats::load(&c.verification_failures),
+            timeouts: stats::load(&c.timeouts),
             devices: self
                 .inner
                 .devices
@@ -422,6 +556,7 @@ impl Runtime {
                     kind: d.info.kind,
                     completed: stats::load(&k.ok),
                     errors: stats::load(&k.errors),
+                    verification_failures: stats::load(&k.verification_failures),
                 })
                 .collect(),
         }
@@ -476,32 +611,89 @@ impl Runtime {
         v
     }
 
-    /// Runs `f` on each candidate until one succeeds, counting and logging fallbacks.
+    /// The verification level a call runs at.
+    pub(crate) fn verification_level(&self, call: &CallOptions) -> Verification {
+        call.verification.unwrap_or(self.inner.verification)
+    }
+
+    /// The runtime's default verification level.
+    pub fn verification(&self) -> Verification {
+        self.inner.verification
+    }
+
+    /// The CPU backend used to recompute results for verification.
+    pub(crate) fn oracle(&self) -> &Arc<dyn Backend> {
+        &self.inner.oracle
+    }
+
+    /// Runs `f` on each candidate until one succeeds and its result passes `check`,
+    /// counting and logging fallbacks, failed checks and timeouts.
+    ///
+    /// `check(device, result, level)` runs only when the call's verification level is not
+    /// `Off` and the device is not the runtime's own CPU backend (unless
+    /// [`RuntimeBuilder::verify_cpu`] asked for it); it returns why the result is wrong. Each attempt runs with the call's deadline set (see
+    /// [`zkaccel_backend::deadline`]); no attempt starts after it.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn dispatch<T>(
         &self,
         op: OpId,
         detail: impl Fn() -> String,
         candidates: Vec<&Device>,
+        call: &CallOptions,
         mut f: impl FnMut(&Device) -> std::result::Result<T, BackendError>,
+        mut check: impl FnMut(&Device, &T, Verification) -> std::result::Result<(), String>,
     ) -> Result<(T, CallReport)> {
         let counters = &self.inner.counters;
         counters.call(op);
         if candidates.is_empty() {
-            counters
-                .failed_calls
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            counters.failed_calls.fetch_add(1, Relaxed);
             return Err(Error::NoCapableBackend {
                 op,
                 detail: detail(),
                 policy: self.inner.policy.to_string(),
             });
         }
+        let level = self.verification_level(call);
+        let start = Instant::now();
+        let deadline = call.timeout.or(self.inner.timeout).map(|t| start + t);
         let mut attempts = Vec::new();
         for d in candidates {
+            if deadline.is_some_and(|end| Instant::now() >= end) {
+                counters.timeouts.fetch_add(1, Relaxed);
+                counters.failed_calls.fetch_add(1, Relaxed);
+                // Every failure so far was counted as a fallback; the call ends here.
+                counters
+                    .fallbacks
+                    .fetch_sub(attempts.len().min(1) as u64, Relaxed);
+                return Err(Error::Timeout {
+                    op,
+                    millis: start.elapsed().as_millis() as u64,
+                    attempts,
+                });
+            }
             let dc = &self.inner.device_counters[d.index];
-            match f(d) {
+            let mut failed_check = false;
+            let outcome =
+                zkaccel_backend::deadline::scope(start, deadline, || f(d)).and_then(|v| {
+                    if level == Verification::Off || (d.oracle && !self.inner.verify_cpu) {
+                        return Ok(v);
+                    }
+                    counters.verified.fetch_add(1, Relaxed);
+                    match check(d, &v, level) {
+                        Ok(()) => Ok(v),
+                        Err(why) => {
+                            failed_check = true;
+                            counters.verification_failures.fetch_add(1, Relaxed);
+                            dc.verification_failures.fetch_add(1, Relaxed);
+                            Err(BackendError::Other(format!(
+                                "result failed {level} verification: {why}"
+                            )))
+                        }
+                    }
+                });
+            match outcome {
                 Ok(v) => {
-                    dc.ok.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    dc.ok.fetch_add(1, Relaxed);
                     return Ok((
                         v,
                         CallReport {
@@ -512,10 +704,21 @@ impl Runtime {
                     ));
                 }
                 Err(error) => {
-                    dc.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    counters
-                        .fallbacks
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    dc.errors.fetch_add(1, Relaxed);
+                    if failed_check && self.inner.on_verify_failure == OnVerifyFailure::Error {
+                        counters.failed_calls.fetch_add(1, Relaxed);
+                        tracing::error!(
+                            op = %op, device = d.index, name = %d.info.name, %error,
+                            "device result failed verification"
+                        );
+                        return Err(Error::VerificationFailed {
+                            op,
+                            device: d.index,
+                            name: d.info.name.clone(),
+                            detail: error.to_string(),
+                        });
+                    }
+                    counters.fallbacks.fetch_add(1, Relaxed);
                     tracing::warn!(
                         op = %op, device = d.index, name = %d.info.name, %error,
                         "backend failed; falling back to the next capable device"
@@ -529,12 +732,8 @@ impl Runtime {
             }
         }
         // The last failure had nothing to fall back to.
-        counters
-            .fallbacks
-            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-        counters
-            .failed_calls
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        counters.fallbacks.fetch_sub(1, Relaxed);
+        counters.failed_calls.fetch_add(1, Relaxed);
         Err(Error::AllBackendsFailed { op, attempts })
     }
 }

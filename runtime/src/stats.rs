@@ -8,6 +8,7 @@ use zkaccel_backend::{DeviceKind, OpId};
 pub(crate) struct DeviceCounters {
     pub(crate) ok: AtomicU64,
     pub(crate) errors: AtomicU64,
+    pub(crate) verification_failures: AtomicU64,
 }
 
 /// Runtime-wide counters.
@@ -16,6 +17,9 @@ pub(crate) struct Counters {
     pub(crate) calls: [AtomicU64; 3],
     pub(crate) fallbacks: AtomicU64,
     pub(crate) failed_calls: AtomicU64,
+    pub(crate) verified: AtomicU64,
+    pub(crate) verification_failures: AtomicU64,
+    pub(crate) timeouts: AtomicU64,
 }
 
 impl Counters {
@@ -35,8 +39,11 @@ pub struct DeviceStats {
     pub kind: DeviceKind,
     /// Calls this device completed.
     pub completed: u64,
-    /// Calls this device failed (each followed by a fallback or a reported error).
+    /// Calls this device failed (each followed by a fallback or a reported error),
+    /// including results that failed verification.
     pub errors: u64,
+    /// Results from this device that failed verification (also counted in `errors`).
+    pub verification_failures: u64,
 }
 
 /// A snapshot of the runtime's counters.
@@ -50,8 +57,15 @@ pub struct Stats {
     pub hash_calls: u64,
     /// Times a call moved on to the next backend after one failed.
     pub fallbacks: u64,
-    /// Calls that failed on every capable backend.
+    /// Calls that failed on every capable backend (or timed out, or failed verification
+    /// under [`crate::OnVerifyFailure::Error`]).
     pub failed_calls: u64,
+    /// Device results checked by result verification.
+    pub verified: u64,
+    /// Device results that failed verification.
+    pub verification_failures: u64,
+    /// Calls that ran out of their time limit.
+    pub timeouts: u64,
     /// Per device.
     pub devices: Vec<DeviceStats>,
 }

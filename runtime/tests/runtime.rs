@@ -98,6 +98,7 @@ fn off_curve_and_subgroup_checks_when_asked() {
     b[2].y += <Bn254G1 as CurveGroup>::Base::ONE;
     let opts = MsmOptions {
         validation: Some(PointValidation::OnCurve),
+        ..MsmOptions::default()
     };
     let err = rt
         .msm_view(
@@ -124,6 +125,7 @@ fn off_curve_and_subgroup_checks_when_asked() {
     b[1] = p;
     let opts = MsmOptions {
         validation: Some(PointValidation::Subgroup),
+        ..MsmOptions::default()
     };
     let err = rt
         .msm_view(

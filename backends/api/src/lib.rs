@@ -22,6 +22,7 @@
 pub mod backend;
 pub mod curve;
 pub mod curves;
+pub mod deadline;
 pub mod error;
 pub mod field;
 pub mod hash;

@@ -105,13 +105,19 @@ impl CpuBackend {
     }
 }
 
-fn canonical_scalars<C: CurveGroup>(s: &ScalarsView<'_, C::Scalar>) -> Vec<[u64; 4]> {
+/// The scalars as canonical integers. They may be witness data, so the copy is wiped when
+/// it is dropped (`Zeroizing`: volatile writes the compiler cannot remove).
+fn canonical_scalars<C: CurveGroup>(
+    s: &ScalarsView<'_, C::Scalar>,
+) -> zeroize::Zeroizing<Vec<[u64; 4]>> {
     use rayon::prelude::*;
-    (0..s.len())
-        .into_par_iter()
-        .with_min_len(4096)
-        .map(|i| s.canonical(i))
-        .collect()
+    zeroize::Zeroizing::new(
+        (0..s.len())
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|i| s.canonical(i))
+            .collect(),
+    )
 }
 
 fn msm_view<C: CurveGroup>(b: &PointsView<'_, C>, s: &ScalarsView<'_, C::Scalar>) -> RawPoint {

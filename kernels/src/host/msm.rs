@@ -96,11 +96,11 @@ fn run<C: CurveGroup, D: GpuDevice>(
     let seg_len = nb.div_ceil(nseg);
     let nseg = nb.div_ceil(seg_len);
 
-    let sbuf = ctx.upload(scalars, "MSM scalars")?;
+    let mut sbuf = ctx.upload(scalars, "MSM scalars")?;
     let mut counts = ctx.alloc::<u32>(nbk + 1, "MSM bucket offsets")?;
     let mut cursor = ctx.alloc::<u32>(nbk + 1, "MSM bucket cursors")?;
-    let entries = ctx.alloc::<u32>(wg * n, "MSM sorted entries")?;
-    let buckets = ctx.alloc::<Xyzz<C>>(nbk, "MSM buckets")?;
+    let mut entries = ctx.alloc::<u32>(wg * n, "MSM sorted entries")?;
+    let mut buckets = ctx.alloc::<Xyzz<C>>(nbk, "MSM buckets")?;
     let segs = ctx.alloc::<Xyzz<C>>(wg * nseg, "MSM segment sums")?;
     // Accumulation tasks: at least 16 entries each, and two partial sums per task in one
     // allocation (the entry count is bounded by windows × points).
@@ -207,6 +207,15 @@ fn run<C: CurveGroup, D: GpuDevice>(
         )?;
         s.read(&buckets, 0, &mut windows[w0..w0 + wn])?;
     }
+    // The scalars may be witness data: clear them, and what was derived from them (digits
+    // in the sorted entries, bucket sizes, bucket sums), before the buffers are freed and
+    // the device memory is handed to the next allocation. (Not done when a launch failed
+    // half-way: then the buffers are freed as they are.)
+    s.zero(&mut sbuf, n)?;
+    s.zero(&mut entries, wg * n)?;
+    s.zero(&mut counts, nbk + 1)?;
+    s.zero(&mut cursor, nbk + 1)?;
+    s.zero(&mut buckets, nbk)?;
 
     let mut acc = Projective::<C>::IDENTITY;
     for w in windows.iter().rev() {

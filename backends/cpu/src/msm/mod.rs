@@ -244,9 +244,11 @@ where
             let m = 2 * n;
             let plan = plan(m, glv::HALF_BITS);
             let windows = plan.windows;
-            let mut digits = vec![0i16; m * windows];
+            // Digits and signs are derived from the scalars (possibly witness data): both
+            // are wiped when dropped.
+            let mut digits = zeroize::Zeroizing::new(vec![0i16; m * windows]);
             // One byte per virtual point: 1 when its GLV half is negative.
-            let mut negative = vec![0u8; m];
+            let mut negative = zeroize::Zeroizing::new(vec![0u8; m]);
             digits
                 .par_chunks_mut(2 * windows)
                 .zip(negative.par_chunks_mut(2))
@@ -290,7 +292,7 @@ where
             let bits = <C::Scalar as PrimeField>::MODULUS_BITS;
             let plan = plan(n, bits);
             let windows = plan.windows;
-            let mut digits = vec![0i16; n * windows];
+            let mut digits = zeroize::Zeroizing::new(vec![0i16; n * windows]);
             digits
                 .par_chunks_mut(windows)
                 .zip(scalars.par_iter())
@@ -386,7 +388,7 @@ where
     let bits = <C::Scalar as PrimeField>::MODULUS_BITS;
     let c = window_bits(n, bits);
     let windows = (bits as usize + 2).div_ceil(c as usize);
-    let mut digits = vec![0i16; n * windows];
+    let mut digits = zeroize::Zeroizing::new(vec![0i16; n * windows]);
     signed_digits(scalars, c, windows, &mut digits);
 
     let threads = rayon::current_num_threads().max(1);

@@ -1,0 +1,9 @@
+//! Fuzzes `zka_msm` (see ffi/src/fuzzing.rs).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    zkaccel::fuzzing::run(
+        zkaccel::fuzzing::Entry::from_symbol("zka_msm").unwrap(),
+        data,
+    );
+});

@@ -1,0 +1,9 @@
+//! Fuzzes `zka_runtime_destroy` (see ffi/src/fuzzing.rs).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    zkaccel::fuzzing::run(
+        zkaccel::fuzzing::Entry::from_symbol("zka_runtime_destroy").unwrap(),
+        data,
+    );
+});
