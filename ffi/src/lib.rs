@@ -480,7 +480,7 @@ impl From<Error> for Fail {
             | Error::InvalidRoot { .. }
             | Error::InvalidCoset { .. } => ZKA_ERR_INVALID_ARGUMENT,
             Error::Setup(_) => ZKA_ERR_BACKEND,
-            Error::VerificationFailed { .. } => ZKA_ERR_VERIFICATION,
+            Error::VerificationFailed { .. } | Error::ResultRejected { .. } => ZKA_ERR_VERIFICATION,
             Error::Timeout { .. } => ZKA_ERR_TIMEOUT,
             Error::Hash(h) => match h {
                 zk::HashError::Length { .. }

@@ -159,6 +159,17 @@ pub enum Error {
         /// What the check found.
         detail: String,
     },
+    /// A result computed elsewhere (another process or machine) failed its check
+    /// ([`Runtime::check_ntt_result_raw`](crate::Runtime::check_ntt_result_raw) and friends).
+    #[error("{op} result from {origin} rejected: {detail}")]
+    ResultRejected {
+        /// The operation.
+        op: OpId,
+        /// Who computed it.
+        origin: String,
+        /// What the check found.
+        detail: String,
+    },
     /// The call's time limit passed before a device produced a result.
     #[error("{op} timed out after {millis} ms ({} failed attempts before)", attempts.len())]
     Timeout {

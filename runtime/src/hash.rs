@@ -174,7 +174,7 @@ impl Runtime {
 
     /// Recomputes a sample of the items of a hashing result on the CPU (all of them under
     /// `Full`). `input` is the operation's input (the original states for a permutation).
-    fn check_hash(
+    pub(crate) fn check_hash(
         &self,
         id: HashId,
         op: HashOp,

@@ -44,6 +44,7 @@
 //!   canonical; affine points mark infinity as `(0, 0)` or, for arkworks slices, with their
 //!   flag byte (read in place).
 
+mod check;
 mod error;
 pub mod fault;
 mod hash;
@@ -51,6 +52,7 @@ mod msm;
 mod ntt;
 pub mod profile;
 mod registry;
+pub mod split;
 mod stats;
 mod validate;
 pub mod verify;
@@ -64,6 +66,7 @@ pub use msm::{MsmBases, MsmOptions, PointValidation, RawMsmBases};
 pub use ntt::{NttDomain, RawNttDomain};
 pub use profile::Profile;
 pub use registry::{Device, Policy, Runtime, RuntimeBuilder};
+pub use split::{MsmPart, MsmSplit};
 pub use stats::{CallReport, DeviceStats, Stats};
 pub use verify::{CallOptions, OnVerifyFailure, Verification};
 /// Hash instances, their parameters and the semantics of each operation.

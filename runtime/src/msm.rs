@@ -2,11 +2,12 @@
 
 use crate::error::{Error, Result};
 use crate::registry::{Device, Route, Runtime};
+use crate::split::MsmPart;
 use crate::stats::CallReport;
 use crate::validate;
 use crate::verify::{self, CallOptions, Verification};
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use zkaccel_backend::view::coordinate_bytes;
 use zkaccel_backend::{
@@ -102,22 +103,38 @@ impl Runtime {
         );
         let n = bases.len();
         let candidates = self.candidates(|d| d.capabilities.supports_msm(id, n), Route::msm(id, n));
+        let parts = self.plan_msm(&candidates, &Route::msm(id, n), n);
+        if parts.len() > 1 {
+            let call = opts.call();
+            return self.run_split_msm(id, &parts, &candidates, |p, order| {
+                let b = bases.slice(p.start, p.len);
+                let s = scalars.slice(p.start, p.len);
+                self.attempts(
+                    OpId::Msm,
+                    || format!("{id}, points {}..{} of {n}", p.start, p.start + p.len),
+                    order,
+                    &call,
+                    |d| d.backend.msm(&b, &s),
+                    |d, r, level| self.check_msm(&d.info.name, &b, &s, r, level),
+                )
+            });
+        }
         self.dispatch(
             OpId::Msm,
             || format!("{id}, {n} points"),
             candidates,
             &opts.call(),
             |d| d.backend.msm(bases, scalars),
-            |d, r, level| self.check_msm(d, bases, scalars, r, level),
+            |d, r, level| self.check_msm(&d.info.name, bases, scalars, r, level),
         )
     }
 
-    /// Verifies an MSM result from device `d` (see [`crate::verify`]): on the curve and in
-    /// the subgroup always; recomputed on the CPU under `Full` and for a random sample of
-    /// calls under `Sampled`.
-    fn check_msm(
+    /// Verifies an MSM result from the device named `source` (see [`crate::verify`]): on the
+    /// curve and in the subgroup always; recomputed on the CPU under `Full` and for a random
+    /// sample of calls under `Sampled`.
+    pub(crate) fn check_msm(
         &self,
-        d: &Device,
+        source: &str,
         bases: &RawPoints<'_>,
         scalars: &RawScalars<'_>,
         result: &RawPoint,
@@ -148,7 +165,7 @@ impl Runtime {
                         return Err(format!(
                             "the result differs from the CPU's ({} points on {})",
                             bases.len(),
-                            d.info.name
+                            source
                         ));
                     }
                 }
@@ -196,7 +213,12 @@ impl Runtime {
             id,
             len: bases.len(),
             host,
-            prepared: self.devices().iter().map(|_| Mutex::new(None)).collect(),
+            prepared: self
+                .devices()
+                .iter()
+                .map(|_| Mutex::new(Vec::new()))
+                .collect(),
+            plan: OnceLock::new(),
         })
     }
 }
@@ -229,9 +251,23 @@ pub struct RawMsmBases {
     len: usize,
     /// The points in our layout (`Affine<C>` as limbs).
     host: Vec<u64>,
-    /// Per device: the resident copy, once made.
-    prepared: Vec<Mutex<Option<Arc<dyn PreparedBases>>>>,
+    /// Per device: the resident copies made, each of a range of the points (the whole
+    /// set, or the device's part of a split).
+    prepared: Vec<Mutex<Vec<Piece>>>,
+    /// How a split call cuts the whole set, fixed at the first split call so that every
+    /// device keeps the same range resident.
+    plan: OnceLock<Vec<MsmPart>>,
 }
+
+/// A device's resident copy of the points `[start, start + len)`.
+struct Piece {
+    start: usize,
+    len: usize,
+    bases: Arc<dyn PreparedBases>,
+}
+
+/// Resident ranges kept per device (the whole set and a part, at most).
+const MAX_PIECES: usize = 2;
 
 impl RawMsmBases {
     /// The (curve, group).
@@ -245,6 +281,49 @@ impl RawMsmBases {
     /// True when there are no points.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// `Σ scalars[i]·bases[start + i]` on device `d`, from its resident copy of
+    /// `[start, start + piece)` (made now if missing) when it keeps bases resident.
+    fn run_range(
+        &self,
+        d: &Device,
+        start: usize,
+        piece: usize,
+        scalars: &RawScalars<'_>,
+    ) -> std::result::Result<RawPoint, zkaccel_backend::BackendError> {
+        if !d.capabilities.resident_bases {
+            return d
+                .backend
+                .msm(&self.host_range(start, scalars.len()), scalars);
+        }
+        let mut slot = self.prepared[d.index]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let prepared = match slot
+            .iter()
+            .find(|p| p.start == start && p.len >= scalars.len())
+        {
+            Some(p) => p.bases.clone(),
+            None => {
+                let bases = d.backend.prepare_bases(&self.host_range(start, piece))?;
+                if slot.len() >= MAX_PIECES {
+                    slot.remove(0);
+                }
+                slot.push(Piece {
+                    start,
+                    len: piece,
+                    bases: bases.clone(),
+                });
+                bases
+            }
+        };
+        drop(slot);
+        prepared.msm(scalars)
+    }
+
+    fn host_range(&self, start: usize, len: usize) -> RawPoints<'_> {
+        self.host_view(self.len).slice(start, len)
     }
 
     fn host_view(&self, len: usize) -> RawPoints<'_> {
@@ -291,30 +370,58 @@ impl RawMsmBases {
             |d| d.capabilities.supports_msm(id, self.len),
             Route::msm(id, n),
         );
+        if rt.plan_msm(&candidates, &Route::msm(id, n), n).len() > 1 {
+            // The cut of the whole set, clipped to the call's points.
+            let plan = self
+                .plan
+                .get_or_init(|| rt.plan_msm(&candidates, &Route::msm(id, self.len), self.len));
+            let parts: Vec<MsmPart> = plan
+                .iter()
+                .filter(|p| p.start < n)
+                .map(|p| MsmPart {
+                    len: p.len.min(n - p.start),
+                    ..*p
+                })
+                .collect();
+            if parts.len() > 1 {
+                return rt.run_split_msm(id, &parts, &candidates, |p, order| {
+                    let piece = plan
+                        .iter()
+                        .find(|q| q.start == p.start)
+                        .map_or(p.len, |q| q.len);
+                    let s = scalars.slice(p.start, p.len);
+                    rt.attempts(
+                        OpId::Msm,
+                        || {
+                            format!(
+                                "{id}, points {}..{} of {n} from a bases handle",
+                                p.start,
+                                p.start + p.len
+                            )
+                        },
+                        order,
+                        call,
+                        |d| self.run_range(d, p.start, piece, &s),
+                        |d, r, level| {
+                            rt.check_msm(
+                                &d.info.name,
+                                &self.host_range(p.start, p.len),
+                                &s,
+                                r,
+                                level,
+                            )
+                        },
+                    )
+                });
+            }
+        }
         rt.dispatch(
             OpId::Msm,
             || format!("{id}, {n} points from a bases handle"),
             candidates,
             call,
-            |d| {
-                if !d.capabilities.resident_bases {
-                    return d.backend.msm(&self.host_view(n), scalars);
-                }
-                let mut slot = self.prepared[d.index]
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner());
-                let prepared = match &*slot {
-                    Some(p) => p.clone(),
-                    None => {
-                        let p = d.backend.prepare_bases(&self.host_view(self.len))?;
-                        *slot = Some(p.clone());
-                        p
-                    }
-                };
-                drop(slot);
-                prepared.msm(scalars)
-            },
-            |d, r, level| rt.check_msm(d, &self.host_view(n), scalars, r, level),
+            |d| self.run_range(d, 0, self.len, scalars),
+            |d, r, level| rt.check_msm(&d.info.name, &self.host_view(n), scalars, r, level),
         )
     }
 }

@@ -158,6 +158,20 @@ impl Profile {
         Some(t.into_iter().map(|t| t.device.as_str()).collect())
     }
 
+    /// `device`'s measured time for `op` at the size nearest `log_n` among those it was
+    /// measured at (the smaller on a tie): `(log_n measured, median ms)`. The split of one
+    /// large MSM across devices uses it for each device's throughput.
+    pub fn time_ms(&self, op: &str, log_n: u32, device: &str) -> Option<(u32, f64)> {
+        let o = self.ops.iter().find(|o| o.op == op)?;
+        o.sizes
+            .iter()
+            .filter_map(|s| {
+                let t = s.times.iter().find(|t| t.device == device)?;
+                (t.median_ms.is_finite() && t.median_ms > 0.0).then_some((s.log_n, t.median_ms))
+            })
+            .min_by_key(|(k, _)| (k.abs_diff(log_n), *k))
+    }
+
     /// For each operation, the fastest device at each measured size, smallest size first
     /// (what `zkaccel devices` shows: where the crossovers lie).
     pub fn winners(&self) -> Vec<(String, Vec<(u32, String)>)> {

@@ -3,6 +3,7 @@
 use crate::error::{Attempt, Error, Result};
 use crate::msm::PointValidation;
 use crate::profile::{log2_ceil, Profile};
+use crate::split::MsmSplit;
 use crate::stats::{self, CallReport, Counters, DeviceCounters, DeviceStats, Stats};
 use crate::verify::{CallOptions, OnVerifyFailure, Verification};
 use std::fmt;
@@ -98,6 +99,8 @@ pub(crate) struct Inner {
     pub(crate) verify_cpu: bool,
     /// Default per-call time limit.
     pub(crate) timeout: Option<Duration>,
+    /// Whether one large MSM may be split across devices.
+    pub(crate) msm_split: MsmSplit,
     /// The CPU backend that recomputes results for verification (the registered one, or a
     /// private one when the registry has no CPU).
     pub(crate) oracle: Arc<dyn Backend>,
@@ -137,6 +140,7 @@ pub struct RuntimeBuilder {
     on_verify_failure: OnVerifyFailure,
     verify_cpu: bool,
     timeout: Option<Duration>,
+    msm_split: Option<MsmSplit>,
 }
 
 /// OpenCL devices found on this machine (none when the feature is off, the library is
@@ -354,6 +358,13 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Whether one large MSM may be split by points across devices (default: `Auto`, or
+    /// `ZKACCEL_MSM_SPLIT=off|auto|always` from the environment); see [`MsmSplit`].
+    pub fn msm_split(mut self, split: MsmSplit) -> Self {
+        self.msm_split = Some(split);
+        self
+    }
+
     /// Loads the plugin at `path` (a shared library implementing
     /// `ffi/include/zkaccel_backend.h`), or every plugin in the directory `path`, in
     /// addition to those named by `ZKACCEL_PLUGIN_PATH`. A plugin that fails to load never
@@ -447,6 +458,10 @@ impl RuntimeBuilder {
                 on_verify_failure: self.on_verify_failure,
                 verify_cpu: self.verify_cpu,
                 timeout: self.timeout,
+                msm_split: self
+                    .msm_split
+                    .or_else(crate::split::from_env)
+                    .unwrap_or_default(),
                 oracle: cpu,
             }),
         })
@@ -462,8 +477,8 @@ pub(crate) const AUTO_MIN_HASH_ELEMS: usize = 1 << 16;
 /// What routing needs to know about a call: the operation's profile key, its size, and
 /// whether the built-in rule calls it large.
 pub(crate) struct Route {
-    op: String,
-    log_n: u32,
+    pub(crate) op: String,
+    pub(crate) log_n: u32,
     large: bool,
 }
 
@@ -545,6 +560,7 @@ impl Runtime {
             verified: stats::load(&c.verified),
             verification_failures: stats::load(&c.verification_failures),
             timeouts: stats::load(&c.timeouts),
+            split_msm_calls: stats::load(&c.split_calls),
             devices: self
                 .inner
                 .devices
@@ -608,7 +624,49 @@ impl Runtime {
             Policy::Prefer(k) => v.sort_by_key(|d| (d.info.kind != k, auto_rank(d))),
             _ => v.sort_by_key(|d| auto_rank(d)),
         }
+        self.spread(&mut v, &route);
         v
+    }
+
+    /// Spreads independent calls over devices. When the first candidate is busy, the device
+    /// expected to finish this call soonest goes first instead: under `Auto` with a profile
+    /// that measured the operation, the one with the least `time × (calls running + 1)`
+    /// among the measured devices (so a busy GPU hands small calls to an idle CPU when that
+    /// is quicker); otherwise the least busy of the devices identical to the first (same
+    /// kind and name: several GPUs of one model). The others stay behind as fallbacks.
+    fn spread(&self, v: &mut Vec<&Device>, route: &Route) {
+        let counters = &self.inner.device_counters;
+        let busy = |d: &Device| counters[d.index].in_flight.load(Relaxed);
+        if v.len() < 2 || busy(v[0]) == 0 {
+            return;
+        }
+        let profile = match self.inner.policy {
+            Policy::Auto => self.inner.profile.as_ref().map(|(p, _)| &**p),
+            _ => None,
+        };
+        let cost = |d: &Device| -> Option<f64> {
+            let (k, ms) = profile?.time_ms(&route.op, route.log_n, &Profile::device_key(d))?;
+            let scale = f64::powi(2.0, route.log_n as i32 - k as i32);
+            Some(ms * scale * (busy(d) + 1) as f64)
+        };
+        let best = if cost(v[0]).is_some() {
+            v.iter()
+                .enumerate()
+                .filter_map(|(i, d)| cost(d).map(|c| (i, c)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(i, _)| i)
+        } else {
+            let first = v[0];
+            v.iter()
+                .enumerate()
+                .filter(|(_, d)| d.info.kind == first.info.kind && d.info.name == first.info.name)
+                .min_by_key(|&(i, d)| (busy(d), i))
+                .map(|(i, _)| i)
+        };
+        if let Some(i) = best.filter(|&i| i != 0) {
+            let d = v.remove(i);
+            v.insert(0, d);
+        }
     }
 
     /// The verification level a call runs at.
@@ -633,8 +691,26 @@ impl Runtime {
     /// `Off` and the device is not the runtime's own CPU backend (unless
     /// [`RuntimeBuilder::verify_cpu`] asked for it); it returns why the result is wrong. Each attempt runs with the call's deadline set (see
     /// [`zkaccel_backend::deadline`]); no attempt starts after it.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn dispatch<T>(
+        &self,
+        op: OpId,
+        detail: impl Fn() -> String,
+        candidates: Vec<&Device>,
+        call: &CallOptions,
+        f: impl FnMut(&Device) -> std::result::Result<T, BackendError>,
+        check: impl FnMut(&Device, &T, Verification) -> std::result::Result<(), String>,
+    ) -> Result<(T, CallReport)> {
+        let counters = &self.inner.counters;
+        counters.call(op);
+        self.attempts(op, detail, candidates, call, f, check)
+            .inspect_err(|_| {
+                counters.failed_calls.fetch_add(1, Relaxed);
+            })
+    }
+
+    /// The attempts of [`Runtime::dispatch`] without counting a call: also used for each
+    /// part of a split call, which counts as one call.
+    pub(crate) fn attempts<T>(
         &self,
         op: OpId,
         detail: impl Fn() -> String,
@@ -644,9 +720,7 @@ impl Runtime {
         mut check: impl FnMut(&Device, &T, Verification) -> std::result::Result<(), String>,
     ) -> Result<(T, CallReport)> {
         let counters = &self.inner.counters;
-        counters.call(op);
         if candidates.is_empty() {
-            counters.failed_calls.fetch_add(1, Relaxed);
             return Err(Error::NoCapableBackend {
                 op,
                 detail: detail(),
@@ -660,7 +734,6 @@ impl Runtime {
         for d in candidates {
             if deadline.is_some_and(|end| Instant::now() >= end) {
                 counters.timeouts.fetch_add(1, Relaxed);
-                counters.failed_calls.fetch_add(1, Relaxed);
                 // Every failure so far was counted as a fallback; the call ends here.
                 counters
                     .fallbacks
@@ -673,24 +746,27 @@ impl Runtime {
             }
             let dc = &self.inner.device_counters[d.index];
             let mut failed_check = false;
-            let outcome =
-                zkaccel_backend::deadline::scope(start, deadline, || f(d)).and_then(|v| {
-                    if level == Verification::Off || (d.oracle && !self.inner.verify_cpu) {
-                        return Ok(v);
+            let outcome = {
+                let _running = InFlight::enter(&dc.in_flight);
+                zkaccel_backend::deadline::scope(start, deadline, || f(d))
+            }
+            .and_then(|v| {
+                if level == Verification::Off || (d.oracle && !self.inner.verify_cpu) {
+                    return Ok(v);
+                }
+                counters.verified.fetch_add(1, Relaxed);
+                match check(d, &v, level) {
+                    Ok(()) => Ok(v),
+                    Err(why) => {
+                        failed_check = true;
+                        counters.verification_failures.fetch_add(1, Relaxed);
+                        dc.verification_failures.fetch_add(1, Relaxed);
+                        Err(BackendError::Other(format!(
+                            "result failed {level} verification: {why}"
+                        )))
                     }
-                    counters.verified.fetch_add(1, Relaxed);
-                    match check(d, &v, level) {
-                        Ok(()) => Ok(v),
-                        Err(why) => {
-                            failed_check = true;
-                            counters.verification_failures.fetch_add(1, Relaxed);
-                            dc.verification_failures.fetch_add(1, Relaxed);
-                            Err(BackendError::Other(format!(
-                                "result failed {level} verification: {why}"
-                            )))
-                        }
-                    }
-                });
+                }
+            });
             match outcome {
                 Ok(v) => {
                     dc.ok.fetch_add(1, Relaxed);
@@ -700,13 +776,13 @@ impl Runtime {
                             device: d.index,
                             kind: d.info.kind,
                             fallbacks: attempts.len() as u32,
+                            parts: 1,
                         },
                     ));
                 }
                 Err(error) => {
                     dc.errors.fetch_add(1, Relaxed);
                     if failed_check && self.inner.on_verify_failure == OnVerifyFailure::Error {
-                        counters.failed_calls.fetch_add(1, Relaxed);
                         tracing::error!(
                             op = %op, device = d.index, name = %d.info.name, %error,
                             "device result failed verification"
@@ -733,7 +809,22 @@ impl Runtime {
         }
         // The last failure had nothing to fall back to.
         counters.fallbacks.fetch_sub(1, Relaxed);
-        counters.failed_calls.fetch_add(1, Relaxed);
         Err(Error::AllBackendsFailed { op, attempts })
+    }
+}
+
+/// Counts an attempt as running on its device while alive.
+struct InFlight<'a>(&'a std::sync::atomic::AtomicU64);
+
+impl<'a> InFlight<'a> {
+    fn enter(c: &'a std::sync::atomic::AtomicU64) -> Self {
+        c.fetch_add(1, Relaxed);
+        Self(c)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Relaxed);
     }
 }

@@ -9,6 +9,8 @@ pub(crate) struct DeviceCounters {
     pub(crate) ok: AtomicU64,
     pub(crate) errors: AtomicU64,
     pub(crate) verification_failures: AtomicU64,
+    /// Attempts running on the device now (for spreading independent calls).
+    pub(crate) in_flight: AtomicU64,
 }
 
 /// Runtime-wide counters.
@@ -20,6 +22,7 @@ pub(crate) struct Counters {
     pub(crate) verified: AtomicU64,
     pub(crate) verification_failures: AtomicU64,
     pub(crate) timeouts: AtomicU64,
+    pub(crate) split_calls: AtomicU64,
 }
 
 impl Counters {
@@ -66,6 +69,9 @@ pub struct Stats {
     pub verification_failures: u64,
     /// Calls that ran out of their time limit.
     pub timeouts: u64,
+    /// MSM calls split by points across several devices (each part is counted in its
+    /// device's `completed`).
+    pub split_msm_calls: u64,
     /// Per device.
     pub devices: Vec<DeviceStats>,
 }
@@ -77,8 +83,11 @@ pub struct CallReport {
     pub device: usize,
     /// Its kind.
     pub kind: DeviceKind,
-    /// Backends that failed before it.
+    /// Backends that failed before it (summed over the parts of a split call).
     pub fallbacks: u32,
+    /// The parts the call was split into across devices: 1 when it ran whole on one
+    /// device; for a split MSM, `device` and `kind` name the device of the largest part.
+    pub parts: u32,
 }
 
 pub(crate) fn load(a: &AtomicU64) -> u64 {
