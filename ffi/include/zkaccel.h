@@ -323,6 +323,18 @@ typedef struct zka_stats {
   uint64_t fallbacks;
   // Calls that failed on every capable device.
   uint64_t failed_calls;
+  // Hashing calls made. This field and the ones after it came after the first version
+  // of this struct and are written only when `struct_size` covers them (a caller
+  // compiled against the first, shorter struct gets the fields it knows).
+  uint64_t hash_calls;
+  // Device results checked by result verification (`ZKACCEL_VERIFY`).
+  uint64_t verified;
+  // Device results that failed verification.
+  uint64_t verification_failures;
+  // Calls that ran out of their time limit.
+  uint64_t timeouts;
+  // MSM calls split by points across several devices.
+  uint64_t split_msm_calls;
 } zka_stats;
 
 // A borrowed array of affine points. Initialise with `ZKA_POINTS_INIT`.
@@ -549,11 +561,12 @@ int32_t zka_device_supports_ntt(const struct zka_runtime *rt,
                                 uint32_t log_n,
                                 uint32_t *supported);
 
-// Reads the runtime's counters into `*stats` (`struct_size` must be set). Returns
-// `ZKA_OK`, `ZKA_ERR_NULL_POINTER`, `ZKA_ERR_STRUCT_SIZE`. Thread-safe.
+// Reads the runtime's counters into `*stats` (`struct_size` must be set: the size of
+// the first version, through `failed_calls`, or more; fields beyond `struct_size` are not
+// written). Returns `ZKA_OK`, `ZKA_ERR_NULL_POINTER`, `ZKA_ERR_STRUCT_SIZE`. Thread-safe.
 //
 // # Safety
-// `rt` is a live runtime; `stats` is NULL or a writable `zka_stats`.
+// `rt` is a live runtime; `stats` is NULL or writable for `stats->struct_size` bytes.
 int32_t zka_runtime_stats(const struct zka_runtime *rt, struct zka_stats *stats);
 
 // Computes `Σ scalars[i]·points[i]` on the best device (with fallback) into `*result`.
@@ -792,7 +805,7 @@ int32_t zka_plugin_report_get(const struct zka_runtime *rt,
 /** An empty device description to be written by zka_device_get_info. */
 #define ZKA_DEVICE_INFO_INIT { (uint32_t)sizeof(zka_device_info), 0, 0, 0, 0, 0, 0, { 0 }, { 0 }, { 0 } }
 /** Empty counters to be written by zka_runtime_stats. */
-#define ZKA_STATS_INIT { (uint32_t)sizeof(zka_stats), 0, 0, 0, 0, 0 }
+#define ZKA_STATS_INIT { (uint32_t)sizeof(zka_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 /** An empty plugin report to be written by zka_plugin_report_get. */
 #define ZKA_PLUGIN_REPORT_INIT { (uint32_t)sizeof(zka_plugin_report), 0, 0, 0, { 0 }, { 0 } }
 /** An empty instance description to be written by zka_hash_get_info. */

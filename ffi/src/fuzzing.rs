@@ -871,6 +871,11 @@ impl Harness<'_> {
             ntt_calls: 0,
             fallbacks: 0,
             failed_calls: 0,
+            hash_calls: 0,
+            verified: 0,
+            verification_failures: 0,
+            timeouts: 0,
+            split_msm_calls: 0,
         };
         let p = if self.u.chance(1) {
             null_mut()

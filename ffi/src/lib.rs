@@ -389,7 +389,23 @@ pub struct zka_stats {
     pub fallbacks: u64,
     /// Calls that failed on every capable device.
     pub failed_calls: u64,
+    /// Hashing calls made. This field and the ones after it came after the first version
+    /// of this struct and are written only when `struct_size` covers them (a caller
+    /// compiled against the first, shorter struct gets the fields it knows).
+    pub hash_calls: u64,
+    /// Device results checked by result verification (`ZKACCEL_VERIFY`).
+    pub verified: u64,
+    /// Device results that failed verification.
+    pub verification_failures: u64,
+    /// Calls that ran out of their time limit.
+    pub timeouts: u64,
+    /// MSM calls split by points across several devices.
+    pub split_msm_calls: u64,
 }
+
+/// `sizeof(zka_stats)` as first published (through `failed_calls`): the smallest
+/// `struct_size` `zka_runtime_stats` accepts.
+const ZKA_STATS_V1_SIZE: usize = std::mem::offset_of!(zka_stats, hash_calls);
 
 /// What a hash instance is. Initialise `struct_size` before calling `zka_hash_get_info`.
 #[repr(C)]
@@ -979,25 +995,54 @@ pub unsafe extern "C" fn zka_device_supports_ntt(
     })
 }
 
-/// Reads the runtime's counters into `*stats` (`struct_size` must be set). Returns
-/// `ZKA_OK`, `ZKA_ERR_NULL_POINTER`, `ZKA_ERR_STRUCT_SIZE`. Thread-safe.
+/// Reads the runtime's counters into `*stats` (`struct_size` must be set: the size of
+/// the first version, through `failed_calls`, or more; fields beyond `struct_size` are not
+/// written). Returns `ZKA_OK`, `ZKA_ERR_NULL_POINTER`, `ZKA_ERR_STRUCT_SIZE`. Thread-safe.
 ///
 /// # Safety
-/// `rt` is a live runtime; `stats` is NULL or a writable `zka_stats`.
+/// `rt` is a live runtime; `stats` is NULL or writable for `stats->struct_size` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn zka_runtime_stats(rt: *const zka_runtime, stats: *mut zka_stats) -> i32 {
     let shared = shared_of(rt);
     guard(shared, || {
         let s = shared.ok_or_else(|| fail(ZKA_ERR_NULL_POINTER, "argument `rt` is NULL"))?;
-        // SAFETY: by the caller's contract.
-        let out = unsafe { arg_mut(stats, "stats") }?;
-        check_size(out.struct_size, size_of::<zka_stats>(), "stats")?;
+        if stats.is_null() {
+            return Err(fail(ZKA_ERR_NULL_POINTER, "argument `stats` is NULL"));
+        }
+        // SAFETY: non-NULL and, by the caller's contract, writable for at least its own
+        // `struct_size` bytes, which is read first: the caller's struct may be the shorter
+        // first version, so no reference to a whole `zka_stats` is made.
+        let size = unsafe { std::ptr::addr_of!((*stats).struct_size).read_unaligned() };
+        check_size(size, ZKA_STATS_V1_SIZE, "stats")?;
         let st = s.rt.stats();
-        out.reserved = 0;
-        out.msm_calls = st.msm_calls;
-        out.ntt_calls = st.ntt_calls;
-        out.fallbacks = st.fallbacks;
-        out.failed_calls = st.failed_calls;
+        use std::mem::offset_of;
+        let fields = [
+            (offset_of!(zka_stats, msm_calls), st.msm_calls),
+            (offset_of!(zka_stats, ntt_calls), st.ntt_calls),
+            (offset_of!(zka_stats, fallbacks), st.fallbacks),
+            (offset_of!(zka_stats, failed_calls), st.failed_calls),
+            (offset_of!(zka_stats, hash_calls), st.hash_calls),
+            (offset_of!(zka_stats, verified), st.verified),
+            (
+                offset_of!(zka_stats, verification_failures),
+                st.verification_failures,
+            ),
+            (offset_of!(zka_stats, timeouts), st.timeouts),
+            (offset_of!(zka_stats, split_msm_calls), st.split_msm_calls),
+        ];
+        let base = stats.cast::<u8>();
+        // SAFETY: `reserved` lies within the first version's size, checked above.
+        unsafe {
+            base.add(offset_of!(zka_stats, reserved))
+                .cast::<u32>()
+                .write_unaligned(0)
+        };
+        for (offset, value) in fields {
+            if offset + 8 <= size as usize {
+                // SAFETY: the field lies within the caller's `struct_size` bytes.
+                unsafe { base.add(offset).cast::<u64>().write_unaligned(value) };
+            }
+        }
         Ok(())
     })
 }

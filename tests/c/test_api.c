@@ -7,6 +7,7 @@
 #include "zkaccel.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,6 +399,18 @@ static void test_runtime_and_devices(void) {
 
     zka_stats st = ZKA_STATS_INIT;
     EXPECT_STATUS(rt, zka_runtime_stats(rt, &st), ZKA_OK);
+    CHECK(st.failed_calls == 0 && st.hash_calls == 0 && st.timeouts == 0, "fresh counters");
+    /* A caller compiled against the first, shorter zka_stats (through failed_calls) still
+       gets its fields, and nothing past its struct_size is written. */
+    zka_stats v1;
+    memset(&v1, 0xAB, sizeof v1);
+    v1.struct_size = (uint32_t)offsetof(zka_stats, hash_calls);
+    EXPECT_STATUS(rt, zka_runtime_stats(rt, &v1), ZKA_OK);
+    CHECK(v1.reserved == 0 && v1.failed_calls == 0, "first-version fields written");
+    CHECK(v1.hash_calls == 0xABABABABABABABABull && v1.split_msm_calls == 0xABABABABABABABABull,
+          "fields beyond struct_size untouched");
+    v1.struct_size = (uint32_t)offsetof(zka_stats, hash_calls) - 1;
+    EXPECT_STATUS(rt, zka_runtime_stats(rt, &v1), ZKA_ERR_STRUCT_SIZE);
     EXPECT_STATUS(NULL, zka_runtime_destroy(rt), ZKA_OK);
 
     o.policy = 9;
