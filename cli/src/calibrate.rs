@@ -2,9 +2,9 @@
 //! machine and writes the profile the runtime's `Auto` policy follows
 //! (`zkaccel::profile`).
 //!
-//! Every device kind the runtime finds (and any named with `--backend`) runs the same inputs;
-//! each (operation, size, device) gets a warm-up and `--reps` timed runs, and the median is
-//! recorded. Results are checked equal across devices before they are recorded: a device that
+//! Every device the runtime finds (and those of the kinds named with `--backend`) runs the
+//! same inputs, each on its own; each (operation, size, device) gets a warm-up and `--reps`
+//! timed runs, and the median is recorded. Results are checked equal across devices before they are recorded: a device that
 //! disagrees is left out of the profile (and reported), so routing never favours a device
 //! that computes something else.
 
@@ -44,34 +44,35 @@ pub struct CalibrateArgs {
     out: Option<PathBuf>,
 }
 
-/// The devices to measure, one runtime each (`Only(kind)`), with their profile keys.
+/// The devices to measure, one runtime each, with their profile keys.
+///
+/// Every device the runtime finds is measured on its own, through a runtime that holds only
+/// that device (plus the kinds named with `--backend` that `Auto` does not open, such as
+/// CUDA without `ZKACCEL_CUDA=1`). Devices with the same profile key (`<kind>:<name>`: several
+/// cards of one model) are measured once, since the profile names models, not slots.
 fn runtimes(args: &CalibrateArgs) -> Result<Vec<(String, Runtime)>> {
     let probe = Runtime::builder().without_profile().build()?;
-    let mut kinds: Vec<DeviceKind> = Vec::new();
-    for d in probe.devices() {
-        if !kinds.contains(&d.info.kind) {
-            kinds.push(d.info.kind);
-        }
-    }
+    let mut devices: Vec<zkaccel::Device> = probe.devices().to_vec();
+    let mut asked = Vec::new();
     for k in &args.backend {
-        if !kinds.contains(k) {
-            kinds.push(*k);
+        if !devices.iter().any(|d| d.info.kind == *k) && !asked.contains(k) {
+            asked.push(*k);
+            let rt = Runtime::builder()
+                .policy(Policy::Only(*k))
+                .without_profile()
+                .build()?;
+            devices.extend(rt.devices().iter().filter(|d| d.info.kind == *k).cloned());
         }
     }
     if !args.backend.is_empty() {
-        kinds.retain(|k| args.backend.contains(k));
+        devices.retain(|d| args.backend.contains(&d.info.kind));
     }
-    // One runtime per kind: `Only(kind)` routes to that kind's first capable device, which
-    // is the device measured (a second device of the same kind is not calibrated apart).
-    let mut out = Vec::new();
-    for k in kinds {
-        let rt = Runtime::builder()
-            .policy(Policy::Only(k))
-            .without_profile()
-            .build()?;
-        let Some(d) = rt.devices().iter().find(|d| d.info.kind == k) else {
+    let mut out: Vec<(String, Runtime)> = Vec::new();
+    for d in devices {
+        let key = Profile::device_key(&d);
+        if out.iter().any(|(k, _)| *k == key) {
             continue;
-        };
+        }
         if d.info.simulated {
             // A simulator's wall time says nothing about the hardware it models.
             eprintln!(
@@ -80,7 +81,25 @@ fn runtimes(args: &CalibrateArgs) -> Result<Vec<(String, Runtime)>> {
             );
             continue;
         }
-        out.push((Profile::device_key(d), rt));
+        let rt = if d.info.kind == DeviceKind::Cpu {
+            Runtime::builder()
+                .policy(Policy::Only(DeviceKind::Cpu))
+                .without_profile()
+                .build()?
+        } else {
+            // This device alone: discovery of its kind is off where the builder allows it,
+            // and the device given first is the one `Only(kind)` routes to.
+            Runtime::builder()
+                .policy(Policy::Only(d.info.kind))
+                .with_backend(d.backend().clone())
+                .without_cpu()
+                .without_opencl()
+                .without_cuda()
+                .without_plugin_env()
+                .without_profile()
+                .build()?
+        };
+        out.push((key, rt));
     }
     if out.is_empty() {
         bail!("no device to calibrate");

@@ -8,6 +8,7 @@ static ALLOC: mem::Counting = mem::Counting;
 mod bench;
 mod bench_fpga;
 mod calibrate;
+mod cluster;
 mod mem;
 mod peers;
 mod report;
@@ -41,6 +42,15 @@ enum Command {
     /// Measure which device is fastest per operation and size, and write the profile that
     /// auto routing follows.
     Calibrate(calibrate::CalibrateArgs),
+    /// Run a cluster worker: claim tasks from PostgreSQL and compute them on this machine's
+    /// devices (docs/cluster.md).
+    Worker(Box<cluster::WorkerArgs>),
+    /// Run a cluster coordinator: verify results on arrival, reap expired leases.
+    Coordinator(cluster::CoordinatorArgs),
+    /// Submit a job to the cluster (or upload an SRS).
+    Submit(Box<cluster::SubmitArgs>),
+    /// Show cluster jobs, tasks and workers (and fetch a job's result).
+    Status(cluster::StatusArgs),
 }
 
 fn main() {
@@ -58,6 +68,10 @@ fn main() {
         }
         Command::Bench(args) => bench::run(*args),
         Command::Calibrate(args) => calibrate::run(args),
+        Command::Worker(args) => cluster::worker(*args),
+        Command::Coordinator(args) => cluster::coordinator(args),
+        Command::Submit(args) => cluster::submit(*args),
+        Command::Status(args) => cluster::status(args),
     };
     if let Err(e) = r {
         eprintln!("zkaccel: {e:#}");
