@@ -186,6 +186,19 @@
 // Point validation: also in the prime-order subgroup.
 #define ZKA_VALIDATE_SUBGROUP 3
 
+// Result verification of a call: the runtime's default (`ZKACCEL_VERIFY`, else off).
+#define ZKA_VERIFY_DEFAULT 0
+
+// No result verification for this call.
+#define ZKA_VERIFY_OFF 1
+
+// Sampled verification: the randomized NTT check on one column, a sample of hashed items,
+// MSM results on the curve and in the subgroup plus a CPU cross-check of 1 call in 16.
+#define ZKA_VERIFY_SAMPLED 2
+
+// Full verification: every NTT column, every hashed item, every MSM cross-checked.
+#define ZKA_VERIFY_FULL 3
+
 // Output form: affine `(x, y)`; infinity is `(0, 0)` with `is_infinity = 1`.
 #define ZKA_FORM_AFFINE 0
 
@@ -378,6 +391,13 @@ typedef struct zka_msm_options {
   uint32_t struct_size;
   // `ZKA_VALIDATE_*` for the bases.
   uint32_t point_validation;
+  // `ZKA_VERIFY_*` for the result. This field and the next came after the first
+  // version of this struct; a `struct_size` that does not cover them leaves them at 0.
+  uint32_t verification;
+  // Time limit of the call in milliseconds (0: the runtime's, by default none). The
+  // limit is cooperative: no device is tried after it, and a call past it returns
+  // `ZKA_ERR_TIMEOUT`.
+  uint32_t timeout_ms;
 } zka_msm_options;
 
 // Where an MSM result goes. Initialise with `ZKA_POINT_OUT_INIT`.
@@ -431,6 +451,12 @@ typedef struct zka_ntt_config {
   uint32_t has_coset;
   // The coset shift, canonical, little-endian limbs, zero-padded.
   uint64_t coset_shift[4];
+  // `ZKA_VERIFY_*` for the result. This field and the next came after the first
+  // version of this struct; a `struct_size` that does not cover them leaves them at 0.
+  uint32_t verification;
+  // Time limit of the call in milliseconds (0: the runtime's, by default none); as in
+  // `zka_msm_options`.
+  uint32_t timeout_ms;
 } zka_ntt_config;
 
 // What a hash instance is. Initialise `struct_size` before calling `zka_hash_get_info`.
@@ -797,11 +823,11 @@ int32_t zka_plugin_report_get(const struct zka_runtime *rt,
 /** Defaults: affine, canonical coordinates; set limbs and capacity. */
 #define ZKA_POINT_OUT_INIT { (uint32_t)sizeof(zka_point_out), ZKA_FORM_AFFINE, ZKA_ENCODING_CANONICAL, 0, NULL, 0, 0 }
 /** Defaults: the runtime's point validation. */
-#define ZKA_MSM_OPTIONS_INIT { (uint32_t)sizeof(zka_msm_options), ZKA_VALIDATE_DEFAULT }
+#define ZKA_MSM_OPTIONS_INIT { (uint32_t)sizeof(zka_msm_options), ZKA_VALIDATE_DEFAULT, ZKA_VERIFY_DEFAULT, 0 }
 /** An empty report to be written by a call. */
 #define ZKA_CALL_REPORT_INIT { (uint32_t)sizeof(zka_call_report), 0, 0, 0 }
 /** Defaults: forward, natural order in and out, Montgomery data, one contiguous column. */
-#define ZKA_NTT_CONFIG_INIT { (uint32_t)sizeof(zka_ntt_config), ZKA_NTT_FORWARD, ZKA_ORDER_NATURAL, ZKA_ORDER_NATURAL, ZKA_ENCODING_MONTGOMERY, ZKA_LAYOUT_CONTIGUOUS, 1, 0, { 0, 0, 0, 0 } }
+#define ZKA_NTT_CONFIG_INIT { (uint32_t)sizeof(zka_ntt_config), ZKA_NTT_FORWARD, ZKA_ORDER_NATURAL, ZKA_ORDER_NATURAL, ZKA_ENCODING_MONTGOMERY, ZKA_LAYOUT_CONTIGUOUS, 1, 0, { 0, 0, 0, 0 }, ZKA_VERIFY_DEFAULT, 0 }
 /** An empty device description to be written by zka_device_get_info. */
 #define ZKA_DEVICE_INFO_INIT { (uint32_t)sizeof(zka_device_info), 0, 0, 0, 0, 0, 0, { 0 }, { 0 }, { 0 } }
 /** Empty counters to be written by zka_runtime_stats. */

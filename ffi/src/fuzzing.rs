@@ -413,6 +413,12 @@ const ENCODINGS: &[u32] = &[ZKA_ENCODING_MONTGOMERY, ZKA_ENCODING_CANONICAL];
 const FIELDS: &[u32] = &[1, 2, 3, 4, 5, 6, 7, 8];
 const NTT_FIELDS: &[u32] = &[1, 2, 3, 4, 5];
 const VALIDATIONS: &[u32] = &[0, 1, 2, 3];
+const VERIFICATIONS: &[u32] = &[
+    ZKA_VERIFY_DEFAULT,
+    ZKA_VERIFY_OFF,
+    ZKA_VERIFY_SAMPLED,
+    ZKA_VERIFY_FULL,
+];
 
 impl Harness<'_> {
     /// A zeroed allocation of `len` bytes handed out at a misalignment of `off` bytes.
@@ -1094,6 +1100,8 @@ impl Harness<'_> {
         let o = zka_msm_options {
             struct_size: self.u.struct_size(size_of::<zka_msm_options>()),
             point_validation: self.u.id(VALIDATIONS),
+            verification: self.u.id(VERIFICATIONS),
+            timeout_ms: if self.u.chance(1) { 60_000 } else { 0 },
         };
         self.boxed(o).cast_const()
     }
@@ -1301,6 +1309,8 @@ impl Harness<'_> {
                     2 => fid.map_or([7, 0, 0, 0], |f| padded(&element_value(f, 3, &mut self.u))),
                     _ => [7, 0, 0, 0],
                 },
+                verification: self.u.id(VERIFICATIONS),
+                timeout_ms: if self.u.chance(1) { 60_000 } else { 0 },
             };
             let cfg_p = if self.u.u8().is_multiple_of(16) {
                 null()
@@ -1710,6 +1720,8 @@ fn default_ntt_config(encoding: u32) -> zka_ntt_config {
         batch: 1,
         has_coset: 0,
         coset_shift: [0; 4],
+        verification: ZKA_VERIFY_DEFAULT,
+        timeout_ms: 0,
     }
 }
 

@@ -27,9 +27,9 @@ use std::ffi::{c_char, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, Once};
 use zk::{
-    CurveGroupId, CurveId, DeviceKind, Encoding, Error, FieldId, GroupId, Infinity, MsmOptions,
-    NttConfig, PointValidation, Policy, RawMsmBases, RawNttDomain, RawPoint, RawPoints, RawScalars,
-    Runtime,
+    CallOptions, CurveGroupId, CurveId, DeviceKind, Encoding, Error, FieldId, GroupId, Infinity,
+    MsmOptions, NttConfig, PointValidation, Policy, RawMsmBases, RawNttDomain, RawPoint, RawPoints,
+    RawScalars, Runtime, Verification,
 };
 use zk::{HashFamily, HashId, HashOp};
 use zkaccel_backend::view::coordinate_bytes;
@@ -186,6 +186,16 @@ pub const ZKA_VALIDATE_ON_CURVE: u32 = 2;
 /// Point validation: also in the prime-order subgroup.
 pub const ZKA_VALIDATE_SUBGROUP: u32 = 3;
 
+/// Result verification of a call: the runtime's default (`ZKACCEL_VERIFY`, else off).
+pub const ZKA_VERIFY_DEFAULT: u32 = 0;
+/// No result verification for this call.
+pub const ZKA_VERIFY_OFF: u32 = 1;
+/// Sampled verification: the randomized NTT check on one column, a sample of hashed items,
+/// MSM results on the curve and in the subgroup plus a CPU cross-check of 1 call in 16.
+pub const ZKA_VERIFY_SAMPLED: u32 = 2;
+/// Full verification: every NTT column, every hashed item, every MSM cross-checked.
+pub const ZKA_VERIFY_FULL: u32 = 3;
+
 /// Output form: affine `(x, y)`; infinity is `(0, 0)` with `is_infinity = 1`.
 pub const ZKA_FORM_AFFINE: u32 = 0;
 /// Output form: Jacobian `(X, Y, Z)`, `x = X/Z²`, `y = Y/Z³`; infinity has `Z = 0`.
@@ -307,6 +317,13 @@ pub struct zka_msm_options {
     pub struct_size: u32,
     /// `ZKA_VALIDATE_*` for the bases.
     pub point_validation: u32,
+    /// `ZKA_VERIFY_*` for the result. This field and the next came after the first
+    /// version of this struct; a `struct_size` that does not cover them leaves them at 0.
+    pub verification: u32,
+    /// Time limit of the call in milliseconds (0: the runtime's, by default none). The
+    /// limit is cooperative: no device is tried after it, and a call past it returns
+    /// `ZKA_ERR_TIMEOUT`.
+    pub timeout_ms: u32,
 }
 
 /// Where a call ran. Initialise with `ZKA_CALL_REPORT_INIT`.
@@ -345,6 +362,12 @@ pub struct zka_ntt_config {
     pub has_coset: u32,
     /// The coset shift, canonical, little-endian limbs, zero-padded.
     pub coset_shift: [u64; 4],
+    /// `ZKA_VERIFY_*` for the result. This field and the next came after the first
+    /// version of this struct; a `struct_size` that does not cover them leaves them at 0.
+    pub verification: u32,
+    /// Time limit of the call in milliseconds (0: the runtime's, by default none); as in
+    /// `zka_msm_options`.
+    pub timeout_ms: u32,
 }
 
 /// Facts about one device. Initialise `struct_size` before calling `zka_device_get_info`.
@@ -615,6 +638,66 @@ fn check_size(got: u32, min: usize, name: &str) -> R {
         ));
     }
     Ok(())
+}
+
+/// An option struct that grew after its first version: callers compiled against the first
+/// one pass a shorter buffer.
+///
+/// # Safety
+/// Implementors are `#[repr(C)]` structs of integers only (all-zero bytes are a valid
+/// value) whose first field is `struct_size: u32`, and every field after the first version
+/// is a `u32`.
+unsafe trait Versioned: Copy {
+    /// `size_of` the first version: the smallest `struct_size` accepted.
+    const V1: usize;
+}
+
+// SAFETY: integers only; `verification` and `timeout_ms` (u32) came after the first version.
+unsafe impl Versioned for zka_msm_options {
+    const V1: usize = std::mem::offset_of!(zka_msm_options, verification);
+}
+
+// SAFETY: as above.
+unsafe impl Versioned for zka_ntt_config {
+    const V1: usize = std::mem::offset_of!(zka_ntt_config, verification);
+}
+
+/// Reads a caller's option struct of any version: `struct_size` first, through the raw
+/// pointer (no reference to a whole `T` is made from a shorter buffer), then the fields it
+/// covers; later fields are zero (their defaults).
+///
+/// # Safety
+/// `p` is non-NULL and readable for its own `struct_size` bytes, or for `size_of::<T>()`.
+unsafe fn read_versioned<T: Versioned>(p: *const T, name: &str) -> R<T> {
+    // SAFETY: every version starts with `struct_size: u32`.
+    let size = unsafe { p.cast::<u32>().read_unaligned() } as usize;
+    check_size(size as u32, T::V1, name)?;
+    // Whole fields only: every field after the first version is 4 bytes.
+    let len = size.min(size_of::<T>()) & !3;
+    // SAFETY: all-zero bytes are a valid `T` (trait contract).
+    let mut out: T = unsafe { std::mem::zeroed() };
+    // SAFETY: `len` bytes are readable at `p` (the caller's contract) and fit in `out`.
+    unsafe { std::ptr::copy_nonoverlapping(p.cast::<u8>(), (&raw mut out).cast::<u8>(), len) };
+    Ok(out)
+}
+
+/// The call options of a `ZKA_VERIFY_*` and a time limit in milliseconds.
+fn call_options(verification: u32, timeout_ms: u32, name: &str) -> R<CallOptions> {
+    Ok(CallOptions {
+        verification: match verification {
+            ZKA_VERIFY_DEFAULT => None,
+            ZKA_VERIFY_OFF => Some(Verification::Off),
+            ZKA_VERIFY_SAMPLED => Some(Verification::Sampled),
+            ZKA_VERIFY_FULL => Some(Verification::Full),
+            v => {
+                return Err(fail(
+                    ZKA_ERR_UNKNOWN_ID,
+                    format!("{name}.verification: unknown {v}"),
+                ))
+            }
+        },
+        timeout: (timeout_ms > 0).then(|| std::time::Duration::from_millis(timeout_ms.into())),
+    })
 }
 
 fn shared_of<'a>(rt: *const zka_runtime) -> Option<&'a Shared> {
@@ -1185,16 +1268,16 @@ fn write_typed<C: CurveGroup>(p: &Projective<C>, out: &mut zka_point_out, enc: E
 }
 
 fn msm_options(o: *const zka_msm_options) -> R<MsmOptions> {
-    // SAFETY: NULL or a valid `zka_msm_options` by the API contract.
-    Ok(match unsafe { o.as_ref() } {
-        None => MsmOptions::default(),
-        Some(o) => {
-            check_size(o.struct_size, size_of::<zka_msm_options>(), "options")?;
-            MsmOptions {
-                validation: validation(o.point_validation)?,
-                ..MsmOptions::default()
-            }
-        }
+    if o.is_null() {
+        return Ok(MsmOptions::default());
+    }
+    // SAFETY: non-NULL and valid for its `struct_size` by the API contract.
+    let o = unsafe { read_versioned(o, "options") }?;
+    let call = call_options(o.verification, o.timeout_ms, "options")?;
+    Ok(MsmOptions {
+        validation: validation(o.point_validation)?,
+        verification: call.verification,
+        timeout: call.timeout,
     })
 }
 
@@ -1402,8 +1485,8 @@ pub unsafe extern "C" fn zka_ntt_domain_create(
     })
 }
 
-fn ntt_config(c: &zka_ntt_config) -> R<(NttConfig, Encoding)> {
-    check_size(c.struct_size, size_of::<zka_ntt_config>(), "config")?;
+fn ntt_config(c: &zka_ntt_config) -> R<(NttConfig, Encoding, CallOptions)> {
+    let call = call_options(c.verification, c.timeout_ms, "config")?;
     let order = |v: u32, what: &str| -> R<NttOrder> {
         match v {
             ZKA_ORDER_NATURAL => Ok(NttOrder::Natural),
@@ -1451,6 +1534,7 @@ fn ntt_config(c: &zka_ntt_config) -> R<(NttConfig, Encoding)> {
             },
         },
         encoding(c.encoding, "config")?,
+        call,
     ))
 }
 
@@ -1554,8 +1638,12 @@ pub unsafe extern "C" fn zka_ntt(
     let shared = unsafe { domain.as_ref() }.map(|d| &*d.shared);
     guard(shared, || {
         // SAFETY: by the caller's contract.
-        let (d, c) = unsafe { (arg(domain, "domain")?, arg(config, "config")?) };
-        let (cfg, enc) = ntt_config(c)?;
+        if config.is_null() {
+            return Err(fail(ZKA_ERR_NULL_POINTER, "argument `config` is NULL"));
+        }
+        // SAFETY: by the caller's contract; the config may be of the first, shorter version.
+        let (d, c) = unsafe { (arg(domain, "domain")?, read_versioned(config, "config")?) };
+        let (cfg, enc, call) = ntt_config(&c)?;
         let field = d.domain.spec().field;
         let size = elem_bytes(field);
         let bytes: &mut [u8] = if count == 0 {
@@ -1582,7 +1670,7 @@ pub unsafe extern "C" fn zka_ntt(
             .into());
         }
         recode(field, bytes, enc.into(), Form::Storage)?;
-        let r = d.domain.run_raw(bytes, &cfg);
+        let r = d.domain.run_raw_with(bytes, &cfg, &call);
         recode(field, bytes, Form::Storage, enc.into())?;
         report_out(report, &r?)
     })

@@ -185,6 +185,8 @@ fn work(h: Handles, inst: &Instance, t: usize) -> Vec<String> {
                     batch: 1,
                     has_coset: 0,
                     coset_shift: [0; 4],
+                    verification: ZKA_VERIFY_DEFAULT,
+                    timeout_ms: 0,
                 };
                 // SAFETY: live domain; `v` holds 64 Goldilocks elements.
                 let s1 = unsafe {

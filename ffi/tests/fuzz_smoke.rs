@@ -505,6 +505,8 @@ fn nasty_msm_calls() {
             let opts = zka_msm_options {
                 struct_size: size_of::<zka_msm_options>() as u32,
                 point_validation: ZKA_VALIDATE_ON_CURVE,
+                verification: ZKA_VERIFY_DEFAULT,
+                timeout_ms: 0,
             };
             let got = zka_msm(rt.0, &p, &s, &opts, &mut o, std::ptr::null_mut());
             assert_eq!(got, want, "{what}: {}", rt.message());
@@ -683,6 +685,8 @@ fn nasty_ntt_and_conversion_calls() {
             batch,
             has_coset: 0,
             coset_shift: [0; 4],
+            verification: ZKA_VERIFY_DEFAULT,
+            timeout_ms: 0,
         };
         let mut data = [1u64; 17];
         let r = |c: zka_ntt_config, ptr: *mut u64, n: usize| {

@@ -201,6 +201,21 @@ static void test_ntt(zka_runtime *rt) {
     EXPECT_STATUS(rt, zka_ntt(d, &c, v, 16, NULL), ZKA_OK);
     CHECK(memcmp(v, orig, sizeof v) == 0, "BabyBear coset batch round trip");
 
+    /* Per-call verification and time limit; a first-version config (without them). */
+    c.direction = ZKA_NTT_FORWARD;
+    c.verification = ZKA_VERIFY_FULL;
+    c.timeout_ms = 60000;
+    EXPECT_STATUS(rt, zka_ntt(d, &c, v, 16, NULL), ZKA_OK);
+    c.direction = ZKA_NTT_INVERSE;
+    c.struct_size = (uint32_t)offsetof(zka_ntt_config, verification);
+    c.verification = 77; /* beyond the first version's size: not read */
+    EXPECT_STATUS(rt, zka_ntt(d, &c, v, 16, NULL), ZKA_OK);
+    CHECK(memcmp(v, orig, sizeof v) == 0, "verified round trip, first-version config");
+    c.struct_size = sizeof c;
+    EXPECT_STATUS(rt, zka_ntt(d, &c, v, 16, NULL), ZKA_ERR_UNKNOWN_ID);
+    c.verification = ZKA_VERIFY_DEFAULT;
+    c.timeout_ms = 0;
+
     /* Errors. */
     EXPECT_STATUS(rt, zka_ntt(d, &c, v, 15, NULL), ZKA_ERR_LENGTH_MISMATCH);
     c.batch = 0;
@@ -254,6 +269,18 @@ static void test_msm_errors(zka_runtime *rt) {
 
     EXPECT_STATUS(rt, zka_msm(rt, &p, &sc, NULL, &r, NULL), ZKA_ERR_LENGTH_MISMATCH);
     sc.count = 1;
+    /* Per-call options: full verification, a time limit, the first (shorter) version of
+       the struct, an unknown verification level. */
+    zka_msm_options mo = ZKA_MSM_OPTIONS_INIT;
+    mo.verification = ZKA_VERIFY_FULL;
+    mo.timeout_ms = 60000;
+    EXPECT_STATUS(rt, zka_msm(rt, &p, &sc, &mo, &r, NULL), ZKA_OK);
+    mo.verification = 9;
+    EXPECT_STATUS(rt, zka_msm(rt, &p, &sc, &mo, &r, NULL), ZKA_ERR_UNKNOWN_ID);
+    mo.struct_size = (uint32_t)offsetof(zka_msm_options, verification);
+    EXPECT_STATUS(rt, zka_msm(rt, &p, &sc, &mo, &r, NULL), ZKA_OK);
+    mo.struct_size = 4;
+    EXPECT_STATUS(rt, zka_msm(rt, &p, &sc, &mo, &r, NULL), ZKA_ERR_STRUCT_SIZE);
     EXPECT_STATUS(NULL, zka_msm(NULL, &p, &sc, NULL, &r, NULL), ZKA_ERR_NULL_POINTER);
     EXPECT_STATUS(rt, zka_msm(rt, NULL, &sc, NULL, &r, NULL), ZKA_ERR_NULL_POINTER);
     EXPECT_STATUS(rt, zka_msm(rt, &p, NULL, NULL, &r, NULL), ZKA_ERR_NULL_POINTER);
