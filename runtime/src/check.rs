@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::registry::Runtime;
 use crate::validate;
 use crate::verify::{self, Verification};
-use zkaccel_backend::backend::decode_padded;
+use zkaccel_backend::hash::modes::check_op;
 use zkaccel_backend::hash::HashId;
 use zkaccel_backend::{
     with_ntt_field, Field, HashOp, NttConfig, NttDomainSpec, OpId, RawPoint, RawPoints, RawScalars,
@@ -82,21 +82,9 @@ impl Runtime {
         if !field.is_ntt_field() {
             return Err(Error::BadLayout(format!("{field} has no NTT")));
         }
-        let n = spec.size();
-        if cfg.batch == 0 {
-            return Err(Error::EmptyBatch);
-        }
+        crate::ntt::check_call(spec, cfg, input.len())?;
+        crate::ntt::check_call(spec, cfg, output.len())?;
         let elem = field.element_bytes();
-        for bytes in [input, output] {
-            let len = bytes.len() / elem;
-            if !bytes.len().is_multiple_of(elem) || Some(len) != n.checked_mul(cfg.batch) {
-                return Err(Error::BatchShape {
-                    len,
-                    n,
-                    batch: cfg.batch,
-                });
-            }
-        }
         with_ntt_field!(
             field,
             |F| {
@@ -105,11 +93,6 @@ impl Runtime {
                         log_n: spec.log_n,
                         field,
                     });
-                }
-                if let Some(g) = &cfg.coset {
-                    if decode_padded::<F>(g).is_none_or(|x| x.is_zero()) {
-                        return Err(Error::InvalidCoset { field });
-                    }
                 }
                 // Copies: the bytes may come unaligned from a file or a socket.
                 let typed = |bytes: &[u8]| {
@@ -153,24 +136,18 @@ impl Runtime {
     ) -> Result<()> {
         let info = id.info();
         let elem = info.field.element_bytes();
-        let (in_len, out_len) = match op {
-            HashOp::Permute => (info.width, info.width),
-            HashOp::Hash { input_len } => (input_len, info.digest),
-            HashOp::Compress { arity } => (arity * info.digest, info.digest),
-        };
-        let (in_bytes, out_bytes) = (in_len * elem, out_len * elem);
-        if out_bytes == 0
-            || in_bytes == 0
-            || !output.len().is_multiple_of(out_bytes)
-            || !input.len().is_multiple_of(in_bytes)
-            || input.len() / in_bytes != output.len() / out_bytes
-        {
+        let whole = input.len().is_multiple_of(elem) && output.len().is_multiple_of(elem);
+        // A permutation's input is the original states, one per output state.
+        let permute = op == HashOp::Permute;
+        if !whole || (permute && input.len() != output.len()) {
             return Err(Error::BadLayout(format!(
                 "hash {id} {op:?}: {} input bytes and {} output bytes do not make whole items",
                 input.len(),
                 output.len()
             )));
         }
+        let in_elems = if permute { 0 } else { input.len() / elem };
+        check_op(&info, op, in_elems, output.len() / elem)?;
         if level == Verification::Off {
             return Ok(());
         }

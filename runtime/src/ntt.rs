@@ -143,29 +143,7 @@ impl RawNttDomain {
         call: &CallOptions,
     ) -> Result<CallReport> {
         let field = self.spec.field;
-        let n = self.spec.size();
-        if cfg.batch == 0 {
-            return Err(Error::EmptyBatch);
-        }
-        let elem = field.element_bytes();
-        let len = bytes.len() / elem;
-        if !bytes.len().is_multiple_of(elem) || Some(len) != n.checked_mul(cfg.batch) {
-            return Err(Error::BatchShape {
-                len,
-                n,
-                batch: cfg.batch,
-            });
-        }
-        if let Some(g) = &cfg.coset {
-            let ok = with_ntt_field!(
-                field,
-                |F| decode_padded::<F>(g).is_some_and(|x| !x.is_zero()),
-                false
-            );
-            if !ok {
-                return Err(Error::InvalidCoset { field });
-            }
-        }
+        check_call(&self.spec, cfg, bytes.len())?;
         with_ntt_field!(
             field,
             |F| {
@@ -248,6 +226,37 @@ impl RawNttDomain {
                 }
             })
     }
+}
+
+/// Checks the shape of a transform `cfg` over `spec` on `byte_len` bytes of data: a
+/// batch of at least one column of `2^log_n` whole elements each, and a non-zero coset
+/// shift.
+pub(crate) fn check_call(spec: &NttDomainSpec, cfg: &NttConfig, byte_len: usize) -> Result<()> {
+    let field = spec.field;
+    let n = spec.size();
+    if cfg.batch == 0 {
+        return Err(Error::EmptyBatch);
+    }
+    let elem = field.element_bytes();
+    let len = byte_len / elem;
+    if !byte_len.is_multiple_of(elem) || Some(len) != n.checked_mul(cfg.batch) {
+        return Err(Error::BatchShape {
+            len,
+            n,
+            batch: cfg.batch,
+        });
+    }
+    if let Some(g) = &cfg.coset {
+        let ok = with_ntt_field!(
+            field,
+            |F| decode_padded::<F>(g).is_some_and(|x| !x.is_zero()),
+            false
+        );
+        if !ok {
+            return Err(Error::InvalidCoset { field });
+        }
+    }
+    Ok(())
 }
 
 /// An NTT domain over `F`: size, root of unity, and per-device precomputation. Independent
