@@ -5,6 +5,7 @@
  * valgrind.
  */
 #include "zkaccel.h"
+#include "check.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -12,22 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed = 0, failed = 0;
-
 /* circomlib poseidon([1, 2]) = 7853200120776062878684798364095072458815029376092732009249414926327459813530 */
 #define CIRCOM_1_2_HEX "115cc0f5e7d690413df64c6b9662e9cf2a3617f2743245519e19607a4417189a"
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (cond) {                                                        \
-            passed++;                                                      \
-        } else {                                                           \
-            failed++;                                                      \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);           \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fprintf(stderr, "\n");                                         \
-        }                                                                  \
-    } while (0)
 
 #define EXPECT_STATUS(rt, call, want)                                                   \
     do {                                                                                \
