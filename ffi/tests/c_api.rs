@@ -3,28 +3,13 @@
 //! `ZKACCEL_VALGRIND=1` (CI) the shared-library build also runs under valgrind, which must
 //! report no invalid accesses and no definite or indirect leaks.
 
+mod common;
+use common::{lib_dir, out_dir, repo};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use zk::curves::{Bn254Fr, Bn254G1};
 use zk::{Affine, Goldilocks, PrimeField, Projective, Runtime};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Where cargo put libzkaccel.so / libzkaccel.a for this test build (target/<profile>/deps).
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.parent().expect("deps dir").to_path_buf()
-}
-
-/// A private scratch directory per test (tests run in parallel in one process).
-fn out_dir(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("zkaccel-c-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn rng() -> impl FnMut() -> u64 {
     let mut s = 0x1234_5678_9abc_def1u64;

@@ -2,12 +2,10 @@
 //! the C example with `pkg-config --cflags --libs zkaccel` and the Go example with cgo.
 //! Under CI (`CI` set) a missing pkg-config or Go toolchain is a failure, not a skip.
 
+mod common;
+use common::repo;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// The x coordinate of 12·(1, 2) on BN254 G1.
 const TWELVE_G_X: &str =

@@ -12,6 +12,8 @@
 //! `every_export_is_fuzzed` fails when libzkaccel.so exports a `zka_*` symbol that has no
 //! entry in the harness (add one to `Entry` and a target in ffi/fuzz when adding a function).
 
+mod common;
+use common::lib_dir;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::Command;
@@ -165,11 +167,6 @@ smoke_tests! {
 // ---------------------------------------------------------------------------------------------
 // Every export is fuzzed
 // ---------------------------------------------------------------------------------------------
-
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.parent().expect("deps dir").to_path_buf()
-}
 
 /// The `zka_*` functions libzkaccel.so exports (`nm -D`), or those declared in the source
 /// when nm is missing outside CI.

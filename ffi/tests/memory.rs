@@ -15,6 +15,8 @@
 //!   promised so an over-read is an invalid read) and the zero-copy views of
 //!   backends/api/src/view.rs on unaligned, strided, flagged, short and empty buffers.
 
+mod common;
+use common::{lib_dir, out_dir, repo};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use zkaccel_backend::curves::{Bn254Fr, Bn254G1};
@@ -22,22 +24,6 @@ use zkaccel_backend::{
     Affine, CurveGroup, CurveGroupId, Encoding, Infinity, PrimeField, Projective, RawPoints,
     RawScalars,
 };
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Where cargo put libzkaccel.so for this test build.
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.parent().expect("deps dir").to_path_buf()
-}
-
-fn out_dir(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("zkaccel-mem-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// Builds `src` against libzkaccel.so (installed-style SONAME link in `dir/lib`).
 fn build(dir: &Path, src: &str, name: &str, extra: &[&str]) -> Result<PathBuf, String> {
