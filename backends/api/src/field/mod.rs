@@ -12,6 +12,7 @@ pub mod asm;
 mod asm_tests;
 pub mod limbs;
 mod mont;
+pub mod safegcd;
 mod small;
 
 pub use mont::{Fp, FpParams};
@@ -62,6 +63,15 @@ pub trait Field:
 
     /// The multiplicative inverse, `None` for zero.
     fn inverse(&self) -> Option<Self>;
+
+    /// The multiplicative inverse in variable time (its duration depends on the value), for
+    /// values that are not secret; `None` for zero. The large prime fields use Bernstein–Yang
+    /// divsteps ([`safegcd`]), several times faster than [`Field::inverse`]; the default is
+    /// [`Field::inverse`].
+    #[inline]
+    fn inverse_vartime(&self) -> Option<Self> {
+        self.inverse()
+    }
 
     /// `self^e` for an exponent given as little-endian `u64` limbs.
     fn pow(&self, exp: &[u64]) -> Self {
@@ -281,6 +291,12 @@ impl<F: PrimeField> Field for Fp2<F> {
         // 1/(a + bu) = (a − bu)/(a² + b²) when u² = −1.
         let norm = self.c0.square() + self.c1.square();
         let inv = norm.inverse()?;
+        Some(Self::new(self.c0 * inv, -(self.c1 * inv)))
+    }
+
+    fn inverse_vartime(&self) -> Option<Self> {
+        let norm = self.c0.square() + self.c1.square();
+        let inv = norm.inverse_vartime()?;
         Some(Self::new(self.c0 * inv, -(self.c1 * inv)))
     }
 }

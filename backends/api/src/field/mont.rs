@@ -25,6 +25,8 @@ pub trait FpParams<const N: usize>: 'static + Copy + Send + Sync + fmt::Debug + 
     const R: [u64; N] = limbs::pow2_mod(64 * N as u32, &Self::MODULUS);
     /// `R² mod p`, used to enter Montgomery form.
     const R2: [u64; N] = limbs::pow2_mod(128 * N as u32, &Self::MODULUS);
+    /// `R³ mod p`: a Montgomery product with it turns `(x·R)⁻¹` into `x⁻¹·R`.
+    const R3: [u64; N] = limbs::pow2_mod(192 * N as u32, &Self::MODULUS);
     /// `−p⁻¹ mod 2⁶⁴`.
     const INV: u64 = limbs::mont_inv(Self::MODULUS[0]);
     /// `p − 2`, the exponent of Fermat inversion.
@@ -229,6 +231,18 @@ impl<P: FpParams<N>, const N: usize> Field for Fp<P, N> {
             None
         } else {
             Some(self.pow(&P::P_MINUS_2))
+        }
+    }
+
+    fn inverse_vartime(&self) -> Option<Self> {
+        // The limbs hold y = x·R; divsteps give y⁻¹ = x⁻¹·R⁻¹, and a Montgomery product with
+        // R³ gives x⁻¹·R, the Montgomery form of x⁻¹.
+        match super::safegcd::inverse(&self.limbs, &P::MODULUS) {
+            Some(y_inv) => Some(
+                Self::from_montgomery_unchecked(y_inv) * Self::from_montgomery_unchecked(P::R3),
+            ),
+            // Zero, or (never, by Bernstein–Yang's bound) divsteps that did not finish.
+            None => self.inverse(),
         }
     }
 }
