@@ -13,10 +13,15 @@
 //! multi-scalar multiplication", and the gnark-crypto batch-affine write-up); written anew here.
 //!
 //! Special cases, all handled before a point joins a batch: an empty bucket takes the point as
-//! it is; `x₁ = x₂, y₁ = y₂` is a doubling (denominator `2y`, numerator `3x²`); `x₁ = x₂,
-//! y₁ = −y₂` empties the bucket. When the queue grows past a bound (many points in few
-//! buckets: equal scalars, a sparse top window), the queued points go into XYZZ buckets
-//! instead, so no input can make the batches degenerate into one inversion per point.
+//! it is; `x₁ = x₂, y₁ = −y₂` empties the bucket; `x₁ = x₂, y₁ = y₂` (a doubling, which random
+//! inputs essentially never produce) goes into an XYZZ overflow bucket, so that every batch
+//! entry uses the one addition formula. When the queue grows past a bound (many points in few
+//! buckets: equal scalars, a sparse top window), the queued points go into the overflow buckets
+//! too, so no input can make the batches degenerate into one inversion per point.
+//!
+//! The shared inversion is the variable-time [`Field::inverse_vartime`] (Bernstein–Yang
+//! divsteps, about 50 multiplications' time instead of Fermat's 320): the values inverted are
+//! bucket coordinates, whose access pattern the bucket method reveals anyway.
 
 use zkaccel_backend::field::Field;
 use zkaccel_backend::{Affine, CurveGroup, Xyzz};
@@ -85,8 +90,11 @@ pub struct BatchAffineBuckets<C: CurveGroup> {
     epoch: u32,
     batch_bucket: Vec<u32>,
     batch_point: Vec<Affine<C>>,
+    /// The denominator `x₂ − x₁` of each pending addition.
+    den: Vec<C::Base>,
     /// `prefix[k]` = product of the denominators of the entries before `k` with the same
-    /// parity as `k`.
+    /// parity as `k`; [`Self::flush`] overwrites it with the inverse of entry `k`'s
+    /// denominator.
     prefix: Vec<C::Base>,
     /// Running products of the denominators of the even and of the odd entries: two
     /// independent chains of multiplications, so that the processor overlaps them instead of
@@ -94,6 +102,8 @@ pub struct BatchAffineBuckets<C: CurveGroup> {
     acc: [C::Base; 2],
     queue: Vec<(u32, Affine<C>)>,
     spare: Vec<(u32, Affine<C>)>,
+    /// XYZZ buckets for what the affine batches do not take: doublings, and queued points
+    /// past the queue bound.
     overflow: Option<Vec<Xyzz<C>>>,
     cap: usize,
     queue_cap: usize,
@@ -109,6 +119,7 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
             epoch: 1,
             batch_bucket: Vec::with_capacity(cap),
             batch_point: Vec::with_capacity(cap),
+            den: Vec::with_capacity(cap),
             prefix: Vec::with_capacity(cap),
             acc: [C::Base::ONE; 2],
             queue: Vec::with_capacity(cap),
@@ -183,62 +194,94 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
             *bucket = p;
             return;
         }
-        let den = if bucket.x == p.x {
-            if bucket.y != p.y || p.y.is_zero() {
+        if bucket.x == p.x {
+            if bucket.y == p.y && !p.y.is_zero() {
+                // P + P: a doubling, rare outside crafted inputs. It goes to the XYZZ overflow
+                // bucket, which keeps the batch free of a second formula (and of its branch).
+                self.overflow_add(bi, &p);
+            } else {
                 // P + (−P), or the double of a 2-torsion point: the bucket empties.
                 *bucket = Affine::IDENTITY;
-                return;
             }
-            p.y.double()
-        } else {
-            p.x - bucket.x
-        };
+            return;
+        }
+        let den = p.x - bucket.x;
         self.stamp[bi] = self.epoch;
         let chain = &mut self.acc[self.batch_bucket.len() & 1];
         self.prefix.push(*chain);
         *chain *= den;
+        self.den.push(den);
         self.batch_bucket.push(b);
         self.batch_point.push(p);
     }
 
+    /// `overflow[b] += p`.
+    #[cold]
+    fn overflow_add(&mut self, b: usize, p: &Affine<C>) {
+        let n = self.buckets.len();
+        self.overflow.get_or_insert_with(|| vec![Xyzz::IDENTITY; n])[b].add_affine_assign(p);
+    }
+
     /// Performs the pending additions with one inversion.
+    ///
+    /// Two passes keep the products of different entries independent, so that the processor
+    /// can overlap them instead of waiting on one long chain: the backward pass turns
+    /// `prefix[k]` into `1/den[k]` along two interleaved chains; the forward pass then does
+    /// the additions two at a time, each a chain of three products that does not depend on
+    /// the other entries.
     fn flush(&mut self) {
-        if self.batch_bucket.is_empty() {
+        let len = self.batch_bucket.len();
+        if len == 0 {
             return;
         }
         // Non-zero: a product of non-zero denominators. One inversion serves both chains:
         // 1/a₀ = a₁/(a₀a₁) and 1/a₁ = a₀/(a₀a₁).
         let [a0, a1] = self.acc;
-        let both = (a0 * a1).inverse().expect("non-zero product");
+        let both = (a0 * a1).inverse_vartime().expect("non-zero product");
         let mut chain_inv = [both * a1, both * a0];
+        for k in (0..len).rev() {
+            let inv = &mut chain_inv[k & 1];
+            let inv_k = *inv * self.prefix[k];
+            *inv *= self.den[k];
+            self.prefix[k] = inv_k;
+        }
         // The buckets were fetched when their additions were scheduled, but a batch touches
         // more of them than the L1/L2 caches keep: fetch them again a few entries ahead.
         const AHEAD: usize = 8;
-        for k in (0..self.batch_bucket.len()).rev() {
-            if k >= AHEAD {
-                self.prefetch_bucket(self.batch_bucket[k - AHEAD] as usize);
+        let mut k = 0;
+        while k + 2 <= len {
+            if k + AHEAD + 1 < len {
+                self.prefetch_bucket(self.batch_bucket[k + AHEAD] as usize);
+                self.prefetch_bucket(self.batch_bucket[k + AHEAD + 1] as usize);
             }
-            let bucket = &mut self.buckets[self.batch_bucket[k] as usize];
+            let (ba, bb) = (
+                self.batch_bucket[k] as usize,
+                self.batch_bucket[k + 1] as usize,
+            );
+            let (qa, qb) = (self.buckets[ba], self.buckets[bb]);
+            let (pa, pb) = (&self.batch_point[k], &self.batch_point[k + 1]);
+            let la = (pa.y - qa.y) * self.prefix[k];
+            let lb = (pb.y - qb.y) * self.prefix[k + 1];
+            let xa = la.square() - qa.x - pa.x;
+            let xb = lb.square() - qb.x - pb.x;
+            let ya = la * (qa.x - xa) - qa.y;
+            let yb = lb * (qb.x - xb) - qb.y;
+            self.buckets[ba] = Affine::new(xa, ya);
+            self.buckets[bb] = Affine::new(xb, yb);
+            k += 2;
+        }
+        if k < len {
+            let b = self.batch_bucket[k] as usize;
+            let q = self.buckets[b];
             let p = &self.batch_point[k];
-            // The inverse of the product of the denominators of entry k's chain up to and
-            // including entry k.
-            let inv = &mut chain_inv[k & 1];
-            let inv_k = *inv * self.prefix[k];
-            let lambda = if bucket.x == p.x {
-                // Doubling (only equal points reach a batch with equal x).
-                *inv *= p.y.double();
-                let xx = p.x.square();
-                (xx.double() + xx) * inv_k
-            } else {
-                *inv *= p.x - bucket.x;
-                (p.y - bucket.y) * inv_k
-            };
-            let x3 = lambda.square() - bucket.x - p.x;
-            let y3 = lambda * (bucket.x - x3) - bucket.y;
-            *bucket = Affine::new(x3, y3);
+            let l = (p.y - q.y) * self.prefix[k];
+            let x3 = l.square() - q.x - p.x;
+            let y3 = l * (q.x - x3) - q.y;
+            self.buckets[b] = Affine::new(x3, y3);
         }
         self.batch_bucket.clear();
         self.batch_point.clear();
+        self.den.clear();
         self.prefix.clear();
         self.acc = [C::Base::ONE; 2];
         self.epoch = self.epoch.wrapping_add(1);
@@ -263,11 +306,11 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
 
     /// Moves every queued point into XYZZ overflow buckets.
     fn spill_queue(&mut self) {
-        let n = self.buckets.len();
-        let overflow = self.overflow.get_or_insert_with(|| vec![Xyzz::IDENTITY; n]);
-        for (b, p) in self.queue.drain(..) {
-            overflow[b as usize].add_affine_assign(&p);
+        let mut q = core::mem::take(&mut self.queue);
+        for (b, p) in q.drain(..) {
+            self.overflow_add(b as usize, &p);
         }
+        self.queue = q;
     }
 
     /// Completes every pending addition and returns `Σ_k (k+1)·bucket_k`.
@@ -279,26 +322,57 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
             }
             self.drain_queue();
         }
-        // Σ k·B_k by running sums from the top bucket down.
-        let mut running = Xyzz::<C>::IDENTITY;
-        let mut sum = Xyzz::<C>::IDENTITY;
-        match &self.overflow {
-            None => {
-                for b in self.buckets.iter().rev() {
-                    running.add_affine_assign(b);
-                    sum.add_assign(&running);
-                }
-            }
-            Some(extra) => {
-                for (b, e) in self.buckets.iter().zip(extra).rev() {
-                    running.add_affine_assign(b);
-                    running.add_assign(e);
-                    sum.add_assign(&running);
+        weighted_sum(&self.buckets, self.overflow.as_deref())
+    }
+}
+
+/// `Σ_k (k+1)·(buckets[k] + extra[k])` by running sums.
+///
+/// Each running-sum step depends on the one before, so a single pass runs at the latency of
+/// the XYZZ formulas, not at the multiplier's throughput. The buckets are therefore cut into
+/// `SEGMENTS` consecutive segments of `L` buckets whose running sums advance side by side
+/// (independent chains the processor overlaps). Segment `s` yields `T_s = Σ_j (j+1)·B_{sL+j}`
+/// and `R_s = Σ_j B_{sL+j}`, and `Σ_k (k+1)·B_k = Σ_s T_s + L·Σ_s s·R_s`; the last sum is
+/// one more short running sum and `L·` a few doublings and additions.
+pub fn weighted_sum<C: CurveGroup>(buckets: &[Affine<C>], extra: Option<&[Xyzz<C>]>) -> Xyzz<C> {
+    const SEGMENTS: usize = 4;
+    let n = buckets.len();
+    let seg = n.div_ceil(SEGMENTS);
+    let mut running = [Xyzz::<C>::IDENTITY; SEGMENTS];
+    let mut sums = [Xyzz::<C>::IDENTITY; SEGMENTS];
+    for j in (0..seg).rev() {
+        for (s, r) in running.iter_mut().enumerate() {
+            let k = s * seg + j;
+            if k < n {
+                r.add_affine_assign(&buckets[k]);
+                if let Some(e) = extra {
+                    r.add_assign(&e[k]);
                 }
             }
         }
-        sum
+        for (t, r) in sums.iter_mut().zip(&running) {
+            t.add_assign(r);
+        }
     }
+    // Σ_s s·R_s, by running sums over the segments.
+    let mut acc = Xyzz::<C>::IDENTITY;
+    let mut weighted = Xyzz::<C>::IDENTITY;
+    for r in running[1..].iter().rev() {
+        acc.add_assign(r);
+        weighted.add_assign(&acc);
+    }
+    // L·weighted by double-and-add (L < 2^16).
+    let mut total = Xyzz::<C>::IDENTITY;
+    for bit in (0..usize::BITS - seg.leading_zeros()).rev() {
+        total = total.double();
+        if (seg >> bit) & 1 == 1 {
+            total.add_assign(&weighted);
+        }
+    }
+    for t in &sums {
+        total.add_assign(t);
+    }
+    total
 }
 
 /// `Σ_j digit(j, w)·point(j)` over `range` with affine buckets in batches of `cap`.
@@ -490,6 +564,46 @@ mod tests {
         let g2 = points::<Bls12_381G2>(20, 2);
         let adds: Vec<_> = (0..40).map(|i| (i % 5, g2[i % 20])).collect();
         run(&adds, 5, 4);
+    }
+
+    #[test]
+    fn weighted_sum_matches_naive() {
+        let pts = points::<Bn254G1>(120, 11);
+        for n in [0usize, 1, 2, 3, 4, 5, 7, 8, 9, 31, 100, 120] {
+            let mut buckets = pts[..n].to_vec();
+            // Some empty buckets, and a bucket equal to a neighbour's running sum.
+            for i in (0..n).step_by(5) {
+                buckets[i] = Affine::IDENTITY;
+            }
+            let extra: Vec<Xyzz<Bn254G1>> = (0..n)
+                .map(|i| {
+                    let mut x = Xyzz::IDENTITY;
+                    if i % 3 == 0 {
+                        x.add_affine_assign(&pts[(i * 7) % 120]);
+                    }
+                    x
+                })
+                .collect();
+            let naive = |with_extra: bool| {
+                (0..n).fold(Projective::<Bn254G1>::IDENTITY, |acc, k| {
+                    let mut b = Projective::from(buckets[k]);
+                    if with_extra {
+                        b = b.add(&extra[k].to_projective());
+                    }
+                    acc.add(&b.mul_limbs(&[k as u64 + 1]))
+                })
+            };
+            assert_eq!(
+                weighted_sum(&buckets, None).to_projective(),
+                naive(false),
+                "n = {n}"
+            );
+            assert_eq!(
+                weighted_sum(&buckets, Some(&extra)).to_projective(),
+                naive(true),
+                "n = {n} with overflow"
+            );
+        }
     }
 
     #[test]
