@@ -13,6 +13,15 @@
 //! path, and so that kernels with their own reduction strategy (the NTT's lazily reduced
 //! butterflies) can call the unreduced product directly after checking [`has_mulx_adx`] once.
 //!
+//! The final conditional subtraction of every product ([`reduce_once`], 4 and 6 limbs) and
+//! `Fp`'s addition and subtraction (4 limbs: [`add_mod4_x86`], [`sub_mod4_x86`]) are also
+//! written out on x86-64, with baseline instructions only (`sub`/`sbb`/`adc` chains and
+//! `cmov`), so they need no detection. The portable forms move each borrow through a general
+//! register; in the BN254 MSM, replacing them raised the speed by 8–18%. For 6 limbs the
+//! addition and subtraction stay portable: written out, the operands do not fit in the free
+//! registers, and the version through a scratch buffer was slower (14 ns against 10 ns for an
+//! addition and a subtraction in a chain).
+//!
 //! # The products and their bounds
 //!
 //! All products are CIOS Montgomery multiplication (Koç, Acar, Kaliski, "Analyzing and
@@ -111,8 +120,28 @@ fn detect_mulx_adx() -> bool {
 }
 
 /// `r − p` when `r ≥ p`, else `r`, without a data-dependent branch (for `r < 2p`).
+///
+/// On x86-64 with 4 or 6 limbs this is one `sub`/`sbb` chain and a `cmovc` per limb
+/// ([`reduce4_x86`], [`reduce6_x86`]): the portable form below compiles to a chain that moves
+/// every borrow through a general register, and measured in a dependent chain after a
+/// product it cost about as much as the product itself.
 #[inline(always)]
 pub fn reduce_once<const N: usize>(r: [u64; N], p: &[u64; N]) -> [u64; N] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if N == 4 {
+            return back(reduce4_x86(same(&r), same(p)));
+        }
+        if N == 6 {
+            return back(reduce6_x86(same(&r), same(p)));
+        }
+    }
+    reduce_once_portable(r, p)
+}
+
+/// The portable [`reduce_once`].
+#[inline(always)]
+pub fn reduce_once_portable<const N: usize>(r: [u64; N], p: &[u64; N]) -> [u64; N] {
     let (d, borrow) = limbs::sub(&r, p);
     // borrow = 1: r < p, keep r.
     let keep = borrow.wrapping_neg();
@@ -123,10 +152,166 @@ pub fn reduce_once<const N: usize>(r: [u64; N], p: &[u64; N]) -> [u64; N] {
     out
 }
 
+/// [`reduce_once`] for 4 limbs: `d = r − p` by `sub`/`sbb`, then `cmovc` keeps `r` where the
+/// subtraction borrowed (`r < p`). Baseline x86-64 instructions only.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn reduce4_x86(r: &[u64; 4], p: &[u64; 4]) -> [u64; 4] {
+    let [mut d0, mut d1, mut d2, mut d3] = *r;
+    // SAFETY: baseline x86-64 instructions; reads the 4 words of `p` through a valid
+    // reference and writes only the listed registers and the flags.
+    unsafe {
+        core::arch::asm!(
+            "sub {d0}, qword ptr [{p}]",
+            "sbb {d1}, qword ptr [{p} + 8]",
+            "sbb {d2}, qword ptr [{p} + 16]",
+            "sbb {d3}, qword ptr [{p} + 24]",
+            "cmovc {d0}, {r0}",
+            "cmovc {d1}, {r1}",
+            "cmovc {d2}, {r2}",
+            "cmovc {d3}, {r3}",
+            d0 = inout(reg) d0,
+            d1 = inout(reg) d1,
+            d2 = inout(reg) d2,
+            d3 = inout(reg) d3,
+            r0 = in(reg) r[0],
+            r1 = in(reg) r[1],
+            r2 = in(reg) r[2],
+            r3 = in(reg) r[3],
+            p = in(reg) p.as_ptr(),
+            options(pure, readonly, nostack),
+        );
+    }
+    [d0, d1, d2, d3]
+}
+
+/// [`reduce_once`] for 6 limbs, as [`reduce4_x86`] (the kept value is read from memory: 6
+/// limbs twice would not fit in the free registers).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn reduce6_x86(r: &[u64; 6], p: &[u64; 6]) -> [u64; 6] {
+    let [mut d0, mut d1, mut d2, mut d3, mut d4, mut d5] = *r;
+    // SAFETY: baseline x86-64 instructions; reads the 6 words of `r` and of `p` through valid
+    // references and writes only the listed registers and the flags.
+    unsafe {
+        core::arch::asm!(
+            "sub {d0}, qword ptr [{p}]",
+            "sbb {d1}, qword ptr [{p} + 8]",
+            "sbb {d2}, qword ptr [{p} + 16]",
+            "sbb {d3}, qword ptr [{p} + 24]",
+            "sbb {d4}, qword ptr [{p} + 32]",
+            "sbb {d5}, qword ptr [{p} + 40]",
+            "cmovc {d0}, qword ptr [{r}]",
+            "cmovc {d1}, qword ptr [{r} + 8]",
+            "cmovc {d2}, qword ptr [{r} + 16]",
+            "cmovc {d3}, qword ptr [{r} + 24]",
+            "cmovc {d4}, qword ptr [{r} + 32]",
+            "cmovc {d5}, qword ptr [{r} + 40]",
+            d0 = inout(reg) d0,
+            d1 = inout(reg) d1,
+            d2 = inout(reg) d2,
+            d3 = inout(reg) d3,
+            d4 = inout(reg) d4,
+            d5 = inout(reg) d5,
+            r = in(reg) r.as_ptr(),
+            p = in(reg) p.as_ptr(),
+            options(pure, readonly, nostack),
+        );
+    }
+    [d0, d1, d2, d3, d4, d5]
+}
+
+/// `(a + b) mod p` for `a, b < p < 2^255` (4 limbs): an `add`/`adc` chain, then
+/// [`reduce4_x86`]'s subtraction and `cmovnc`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn add_mod4_x86(a: &[u64; 4], b: &[u64; 4], p: &[u64; 4]) -> [u64; 4] {
+    let [mut s0, mut s1, mut s2, mut s3] = *a;
+    // SAFETY: baseline x86-64 instructions; reads the 4 words of `b` and of `p` through valid
+    // references and writes only the listed registers and the flags.
+    unsafe {
+        core::arch::asm!(
+            "add {s0}, qword ptr [{b}]",
+            "adc {s1}, qword ptr [{b} + 8]",
+            "adc {s2}, qword ptr [{b} + 16]",
+            "adc {s3}, qword ptr [{b} + 24]",
+            "mov {t0}, {s0}",
+            "mov {t1}, {s1}",
+            "mov {t2}, {s2}",
+            "mov {t3}, {s3}",
+            "sub {t0}, qword ptr [{p}]",
+            "sbb {t1}, qword ptr [{p} + 8]",
+            "sbb {t2}, qword ptr [{p} + 16]",
+            "sbb {t3}, qword ptr [{p} + 24]",
+            "cmovnc {s0}, {t0}",
+            "cmovnc {s1}, {t1}",
+            "cmovnc {s2}, {t2}",
+            "cmovnc {s3}, {t3}",
+            s0 = inout(reg) s0,
+            s1 = inout(reg) s1,
+            s2 = inout(reg) s2,
+            s3 = inout(reg) s3,
+            t0 = out(reg) _,
+            t1 = out(reg) _,
+            t2 = out(reg) _,
+            t3 = out(reg) _,
+            b = in(reg) b.as_ptr(),
+            p = in(reg) p.as_ptr(),
+            options(pure, readonly, nostack),
+        );
+    }
+    [s0, s1, s2, s3]
+}
+
+/// `(a − b) mod p` for `a, b < p` (4 limbs): a `sub`/`sbb` chain whose borrow is saved as a
+/// mask, `d + p` by `add`/`adc`, and `cmovnz` picks `d + p` where the subtraction borrowed.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn sub_mod4_x86(a: &[u64; 4], b: &[u64; 4], p: &[u64; 4]) -> [u64; 4] {
+    let [mut d0, mut d1, mut d2, mut d3] = *a;
+    // SAFETY: baseline x86-64 instructions; reads the 4 words of `b` and of `p` through valid
+    // references and writes only the listed registers and the flags.
+    unsafe {
+        core::arch::asm!(
+            "sub {d0}, qword ptr [{b}]",
+            "sbb {d1}, qword ptr [{b} + 8]",
+            "sbb {d2}, qword ptr [{b} + 16]",
+            "sbb {d3}, qword ptr [{b} + 24]",
+            "sbb {m}, {m}",
+            "mov {t0}, {d0}",
+            "mov {t1}, {d1}",
+            "mov {t2}, {d2}",
+            "mov {t3}, {d3}",
+            "add {t0}, qword ptr [{p}]",
+            "adc {t1}, qword ptr [{p} + 8]",
+            "adc {t2}, qword ptr [{p} + 16]",
+            "adc {t3}, qword ptr [{p} + 24]",
+            "test {m}, {m}",
+            "cmovnz {d0}, {t0}",
+            "cmovnz {d1}, {t1}",
+            "cmovnz {d2}, {t2}",
+            "cmovnz {d3}, {t3}",
+            d0 = inout(reg) d0,
+            d1 = inout(reg) d1,
+            d2 = inout(reg) d2,
+            d3 = inout(reg) d3,
+            m = out(reg) _,
+            t0 = out(reg) _,
+            t1 = out(reg) _,
+            t2 = out(reg) _,
+            t3 = out(reg) _,
+            b = in(reg) b.as_ptr(),
+            p = in(reg) p.as_ptr(),
+            options(pure, readonly, nostack),
+        );
+    }
+    [d0, d1, d2, d3]
+}
+
 /// Reinterprets `&[u64; N]` as `&[u64; M]` when `N == M` (checked; free after inlining).
 #[inline(always)]
 #[allow(dead_code)]
-fn same<const N: usize, const M: usize>(a: &[u64; N]) -> &[u64; M] {
+pub(super) fn same<const N: usize, const M: usize>(a: &[u64; N]) -> &[u64; M] {
     a.as_slice().try_into().expect("same length")
 }
 
@@ -143,7 +328,7 @@ fn same_consts<const N: usize, const M: usize>(m: &MontConsts<N>) -> &MontConsts
 /// Widens `[u64; M]` back to `[u64; N]` when `N == M`.
 #[inline(always)]
 #[allow(dead_code)]
-fn back<const N: usize, const M: usize>(r: [u64; M]) -> [u64; N] {
+pub(super) fn back<const N: usize, const M: usize>(r: [u64; M]) -> [u64; N] {
     let mut out = [0u64; N];
     out.copy_from_slice(&r);
     out

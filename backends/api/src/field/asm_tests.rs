@@ -135,6 +135,38 @@ fn check_unreduced_lazy<P: FpParams<N>, const N: usize>() {
     }
 }
 
+/// Modular addition, subtraction and the final conditional subtraction (the x86-64 assembly
+/// where it exists, through `Fp` and `reduce_once`) against big integers, on all pairs of
+/// `values` and on every `r < 2p` built from them.
+fn check_add_sub_reduce<P: FpParams<N>, const N: usize>() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0xadd ^ N as u64);
+    let vals = values::<P, N>(&mut rng, 40);
+    let pb = big(&P::MODULUS);
+    for a in &vals {
+        let fa = Fp::<P, N>::from_montgomery_unchecked(*a);
+        for b in &vals {
+            let fb = Fp::<P, N>::from_montgomery_unchecked(*b);
+            let sum: [u64; N] = from_big(&((big(a) + big(b)) % &pb));
+            let diff: [u64; N] = from_big(&((big(a) + &pb - big(b)) % &pb));
+            assert_eq!((fa + fb).limbs, sum, "add {a:x?} {b:x?}");
+            assert_eq!((fa - fb).limbs, diff, "sub {a:x?} {b:x?}");
+            // r = a + b < 2p: reduce_once gives r mod p, as the portable form does.
+            let r = limbs::add(a, b).0;
+            assert_eq!(asm::reduce_once(r, &P::MODULUS), sum, "reduce {r:x?}");
+            assert_eq!(asm::reduce_once_portable(r, &P::MODULUS), sum);
+        }
+    }
+}
+
+#[test]
+fn add_sub_reduce_all_fields() {
+    check_add_sub_reduce::<Bn254FqParams, 4>();
+    check_add_sub_reduce::<Bn254FrParams, 4>();
+    check_add_sub_reduce::<Bls12_381FqParams, 6>();
+    check_add_sub_reduce::<Bls12_381FrParams, 4>();
+    check_add_sub_reduce::<Bls12_377FqParams, 6>();
+}
+
 #[test]
 fn products_bn254() {
     check_products::<Bn254FqParams, 4>();

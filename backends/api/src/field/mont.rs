@@ -156,6 +156,14 @@ impl<P: FpParams<N>, const N: usize> Add for Fp<P, N> {
     fn add(self, o: Self) -> Self {
         // With a spare bit, a + b < 2p < 2^(64N): no carry out of the top limb. Whether `p`
         // is subtracted depends on the data, so it is selected by a mask, not a branch.
+        #[cfg(target_arch = "x86_64")]
+        if N == 4 {
+            return Self::from_montgomery_unchecked(asm::back(asm::add_mod4_x86(
+                asm::same(&self.limbs),
+                asm::same(&o.limbs),
+                asm::same(&P::MODULUS),
+            )));
+        }
         let (s, _) = limbs::add(&self.limbs, &o.limbs);
         Self::from_montgomery_unchecked(asm::reduce_once(s, &P::MODULUS))
     }
@@ -164,12 +172,26 @@ impl<P: FpParams<N>, const N: usize> Sub for Fp<P, N> {
     type Output = Self;
     #[inline(always)]
     fn sub(self, o: Self) -> Self {
-        // Adds `p` masked by the borrow (branch-free: the borrow is data-dependent).
-        let (d, borrow) = limbs::sub(&self.limbs, &o.limbs);
-        let mask = borrow.wrapping_neg();
-        let q: [u64; N] = core::array::from_fn(|i| P::MODULUS[i] & mask);
-        Self::from_montgomery_unchecked(limbs::add(&d, &q).0)
+        #[cfg(target_arch = "x86_64")]
+        if N == 4 {
+            return Self::from_montgomery_unchecked(asm::back(asm::sub_mod4_x86(
+                asm::same(&self.limbs),
+                asm::same(&o.limbs),
+                asm::same(&P::MODULUS),
+            )));
+        }
+        Self::from_montgomery_unchecked(sub_mod_portable(&self.limbs, &o.limbs, &P::MODULUS))
     }
+}
+
+/// `(a − b) mod p` for `a, b < p`: adds `p` masked by the borrow (branch-free: the borrow is
+/// data-dependent).
+#[inline(always)]
+fn sub_mod_portable<const N: usize>(a: &[u64; N], b: &[u64; N], p: &[u64; N]) -> [u64; N] {
+    let (d, borrow) = limbs::sub(a, b);
+    let mask = borrow.wrapping_neg();
+    let q: [u64; N] = core::array::from_fn(|i| p[i] & mask);
+    limbs::add(&d, &q).0
 }
 impl<P: FpParams<N>, const N: usize> Neg for Fp<P, N> {
     type Output = Self;
