@@ -155,7 +155,8 @@ impl<P: FpParams<N>, const N: usize> Add for Fp<P, N> {
     #[inline(always)]
     fn add(self, o: Self) -> Self {
         // With a spare bit, a + b < 2p < 2^(64N): no carry out of the top limb. Whether `p`
-        // is subtracted depends on the data, so it is selected by a mask, not a branch.
+        // is subtracted depends on the data, so it is selected by `cmov` or a mask, not a
+        // branch.
         #[cfg(target_arch = "x86_64")]
         if N == 4 {
             return Self::from_montgomery_unchecked(asm::back(asm::add_mod4_x86(
@@ -193,6 +194,7 @@ fn sub_mod_portable<const N: usize>(a: &[u64; N], b: &[u64; N], p: &[u64; N]) ->
     let q: [u64; N] = core::array::from_fn(|i| p[i] & mask);
     limbs::add(&d, &q).0
 }
+
 impl<P: FpParams<N>, const N: usize> Neg for Fp<P, N> {
     type Output = Self;
     #[inline(always)]
