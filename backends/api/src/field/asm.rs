@@ -222,46 +222,29 @@ pub fn reduce6_x86(r: &[u64; 6], p: &[u64; 6]) -> [u64; 6] {
     [d0, d1, d2, d3, d4, d5]
 }
 
-/// `(a + b) mod p` for `a, b < p < 2^255` (4 limbs): an `add`/`adc` chain, then
-/// [`reduce4_x86`]'s subtraction and `cmovnc`.
+/// `(a + b) mod p` for `a, b < p < 2^255` (4 limbs): an `add`/`adc` chain (no carry out:
+/// `a + b < 2p < 2^256`), then [`reduce4_x86`].
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub fn add_mod4_x86(a: &[u64; 4], b: &[u64; 4], p: &[u64; 4]) -> [u64; 4] {
     let [mut s0, mut s1, mut s2, mut s3] = *a;
-    // SAFETY: baseline x86-64 instructions; reads the 4 words of `b` and of `p` through valid
-    // references and writes only the listed registers and the flags.
+    // SAFETY: baseline x86-64 instructions; reads the 4 words of `b` through a valid reference
+    // and writes only the listed registers and the flags.
     unsafe {
         core::arch::asm!(
             "add {s0}, qword ptr [{b}]",
             "adc {s1}, qword ptr [{b} + 8]",
             "adc {s2}, qword ptr [{b} + 16]",
             "adc {s3}, qword ptr [{b} + 24]",
-            "mov {t0}, {s0}",
-            "mov {t1}, {s1}",
-            "mov {t2}, {s2}",
-            "mov {t3}, {s3}",
-            "sub {t0}, qword ptr [{p}]",
-            "sbb {t1}, qword ptr [{p} + 8]",
-            "sbb {t2}, qword ptr [{p} + 16]",
-            "sbb {t3}, qword ptr [{p} + 24]",
-            "cmovnc {s0}, {t0}",
-            "cmovnc {s1}, {t1}",
-            "cmovnc {s2}, {t2}",
-            "cmovnc {s3}, {t3}",
             s0 = inout(reg) s0,
             s1 = inout(reg) s1,
             s2 = inout(reg) s2,
             s3 = inout(reg) s3,
-            t0 = out(reg) _,
-            t1 = out(reg) _,
-            t2 = out(reg) _,
-            t3 = out(reg) _,
             b = in(reg) b.as_ptr(),
-            p = in(reg) p.as_ptr(),
             options(pure, readonly, nostack),
         );
     }
-    [s0, s1, s2, s3]
+    reduce4_x86(&[s0, s1, s2, s3], p)
 }
 
 /// `(a − b) mod p` for `a, b < p` (4 limbs): a `sub`/`sbb` chain whose borrow is saved as a

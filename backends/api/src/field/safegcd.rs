@@ -82,55 +82,47 @@ fn divsteps_62(mut eta: i64, mut f: u64, mut g: u64) -> (i64, Matrix) {
     (eta, Matrix { u, v, q, r })
 }
 
-/// `(u·a + v·b)/2^62` and `(q·a + r·b)/2^62` for `(a, b) = (f, g)`, exact divisions.
+/// `(a, b) ← ((u·a + v·b)/2^62, (q·a + r·b)/2^62)`, exact divisions.
+///
+/// For `(f, g)` (`MODULAR = false`) the numerators are divisible by `2^62` by construction of
+/// the matrix. For `(d, e)` (`MODULAR = true`) the result is taken modulo `p`: a multiple of
+/// `p`, chosen with `p_inv = p⁻¹ mod 2^62`, is added to make each numerator divisible.
 #[inline]
-fn update_fg(f: &mut Signed, g: &mut Signed, t: &Matrix, len: usize) {
+fn update<const MODULAR: bool>(
+    a: &mut Signed,
+    b: &mut Signed,
+    t: &Matrix,
+    p: &Signed,
+    p_inv: i64,
+    len: usize,
+) {
     let (u, v, q, r) = (t.u as i128, t.v as i128, t.q as i128, t.r as i128);
-    let mut cf = u * f[0] as i128 + v * g[0] as i128;
-    let mut cg = q * f[0] as i128 + r * g[0] as i128;
-    debug_assert_eq!(cf as i64 & MASK, 0);
-    debug_assert_eq!(cg as i64 & MASK, 0);
-    cf >>= BITS;
-    cg >>= BITS;
+    let mut ca = u * a[0] as i128 + v * b[0] as i128;
+    let mut cb = q * a[0] as i128 + r * b[0] as i128;
+    // ma·p ≡ −ca (mod 2^62).
+    let (ma, mb) = if MODULAR {
+        let ma = ((ca as i64).wrapping_mul(p_inv)).wrapping_neg() & MASK;
+        let mb = ((cb as i64).wrapping_mul(p_inv)).wrapping_neg() & MASK;
+        (ma as i128, mb as i128)
+    } else {
+        (0, 0)
+    };
+    ca += ma * p[0] as i128;
+    cb += mb * p[0] as i128;
+    debug_assert_eq!(ca as i64 & MASK, 0);
+    debug_assert_eq!(cb as i64 & MASK, 0);
+    ca >>= BITS;
+    cb >>= BITS;
     for i in 1..len {
-        cf += u * f[i] as i128 + v * g[i] as i128;
-        cg += q * f[i] as i128 + r * g[i] as i128;
-        f[i - 1] = cf as i64 & MASK;
-        g[i - 1] = cg as i64 & MASK;
-        cf >>= BITS;
-        cg >>= BITS;
+        ca += u * a[i] as i128 + v * b[i] as i128 + ma * p[i] as i128;
+        cb += q * a[i] as i128 + r * b[i] as i128 + mb * p[i] as i128;
+        a[i - 1] = ca as i64 & MASK;
+        b[i - 1] = cb as i64 & MASK;
+        ca >>= BITS;
+        cb >>= BITS;
     }
-    f[len - 1] = cf as i64;
-    g[len - 1] = cg as i64;
-}
-
-/// `(u·d + v·e)/2^62` and `(q·d + r·e)/2^62` modulo `p`: a multiple of `p` chosen with
-/// `p_inv = p⁻¹ mod 2^62` makes each numerator divisible by `2^62`.
-#[inline]
-fn update_de(d: &mut Signed, e: &mut Signed, t: &Matrix, p: &Signed, p_inv: i64, len: usize) {
-    let (u, v, q, r) = (t.u as i128, t.v as i128, t.q as i128, t.r as i128);
-    let mut cd = u * d[0] as i128 + v * e[0] as i128;
-    let mut ce = q * d[0] as i128 + r * e[0] as i128;
-    // md·p ≡ −cd (mod 2^62).
-    let md = ((cd as i64).wrapping_mul(p_inv)).wrapping_neg() & MASK;
-    let me = ((ce as i64).wrapping_mul(p_inv)).wrapping_neg() & MASK;
-    let (md, me) = (md as i128, me as i128);
-    cd += md * p[0] as i128;
-    ce += me * p[0] as i128;
-    debug_assert_eq!(cd as i64 & MASK, 0);
-    debug_assert_eq!(ce as i64 & MASK, 0);
-    cd >>= BITS;
-    ce >>= BITS;
-    for i in 1..len {
-        cd += u * d[i] as i128 + v * e[i] as i128 + md * p[i] as i128;
-        ce += q * d[i] as i128 + r * e[i] as i128 + me * p[i] as i128;
-        d[i - 1] = cd as i64 & MASK;
-        e[i - 1] = ce as i64 & MASK;
-        cd >>= BITS;
-        ce >>= BITS;
-    }
-    d[len - 1] = cd as i64;
-    e[len - 1] = ce as i64;
+    a[len - 1] = ca as i64;
+    b[len - 1] = cb as i64;
 }
 
 /// `a` (non-negative, below `2^(64N)`) as signed 62-bit limbs.
@@ -169,11 +161,11 @@ fn from_signed<const N: usize>(a: &Signed, len: usize) -> [u64; N] {
     out
 }
 
-/// `a + b` limb-wise with carries (signed top limb).
-fn add_signed(a: &mut Signed, b: &Signed, len: usize) {
+/// `a + k·b` for `k ∈ {−1, 1}`, limb-wise with carries (signed top limb).
+fn add_times(a: &mut Signed, b: &Signed, k: i64, len: usize) {
     let mut c = 0i64;
     for i in 0..len {
-        let s = a[i] + b[i] + c;
+        let s = a[i] + k * b[i] + c;
         if i + 1 < len {
             a[i] = s & MASK;
             c = s >> BITS;
@@ -183,18 +175,11 @@ fn add_signed(a: &mut Signed, b: &Signed, len: usize) {
     }
 }
 
-/// `a − b` limb-wise with borrows (signed top limb).
-fn sub_signed(a: &mut Signed, b: &Signed, len: usize) {
-    let mut c = 0i64;
-    for i in 0..len {
-        let s = a[i] - b[i] + c;
-        if i + 1 < len {
-            a[i] = s & MASK;
-            c = s >> BITS;
-        } else {
-            a[i] = s;
-        }
-    }
+/// `−a`.
+fn negate(a: &mut Signed, len: usize) {
+    let mut out = [0i64; MAX_LIMBS];
+    add_times(&mut out, a, -1, len);
+    *a = out;
 }
 
 /// `a ≥ b` for normalised values (limbs below the top in `[0, 2^62)`).
@@ -243,31 +228,25 @@ pub fn inverse<const N: usize>(x: &[u64; N], p: &[u64; N]) -> Option<[u64; N]> {
         }
         let (next_eta, t) = divsteps_62(eta, low(&f), low(&g));
         eta = next_eta;
-        update_fg(&mut f, &mut g, &t, len);
-        update_de(&mut d, &mut e, &t, &modulus, p_inv, len);
+        update::<false>(&mut f, &mut g, &t, &modulus, p_inv, len);
+        update::<true>(&mut d, &mut e, &t, &modulus, p_inv, len);
     }
-    // f is the gcd up to sign: it must be ±1.
-    let f_negative = f[len - 1] < 0;
+    // f is the gcd up to sign: it must be ±1, and x⁻¹ = d·f.
+    if f[len - 1] < 0 {
+        negate(&mut f, len);
+        negate(&mut d, len);
+    }
     let mut one = [0i64; MAX_LIMBS];
     one[0] = 1;
-    if f_negative {
-        let mut minus_f = [0i64; MAX_LIMBS];
-        sub_signed(&mut minus_f, &f, len);
-        if minus_f[..len] != one[..len] {
-            return None;
-        }
-        let mut neg_d = [0i64; MAX_LIMBS];
-        sub_signed(&mut neg_d, &d, len);
-        d = neg_d;
-    } else if f[..len] != one[..len] {
+    if f[..len] != one[..len] {
         return None;
     }
     // |d| < (rounds + 1)·p: bring it into [0, p).
     while d[len - 1] < 0 {
-        add_signed(&mut d, &modulus, len);
+        add_times(&mut d, &modulus, 1, len);
     }
     while geq_signed(&d, &modulus, len) {
-        sub_signed(&mut d, &modulus, len);
+        add_times(&mut d, &modulus, -1, len);
     }
     Some(from_signed(&d, len))
 }
@@ -278,14 +257,19 @@ mod tests {
     use crate::curves::{Bls12_377Fq, Bls12_381Fq, Bls12_381Fr, Bn254Fq, Bn254Fr};
     use crate::field::{Field, PrimeField};
 
-    fn check<F: PrimeField<Limbs = [u64; N]>, const N: usize>() {
-        let mut state = 0x1234_5678_9abc_def0u64;
-        let mut next = move || {
+    /// Deterministic pseudo-random words (a 64-bit LCG with an output shift).
+    pub(super) fn words(seed: u64) -> impl FnMut() -> u64 {
+        let mut state = seed;
+        move || {
             state = state
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             state ^ (state >> 29)
-        };
+        }
+    }
+
+    fn check<F: PrimeField<Limbs = [u64; N]>, const N: usize>() {
+        let mut next = words(0x1234_5678_9abc_def0);
         let p = F::modulus();
         let minus_one = -F::ONE;
         let mut cases: Vec<F> = vec![
@@ -332,11 +316,7 @@ mod tests {
     #[test]
     fn quadratic_extension() {
         use crate::curves::Bls12_381Fq2;
-        let mut state = 7u64;
-        let mut next = move || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-            state ^ (state >> 31)
-        };
+        let mut next = words(7);
         for _ in 0..200 {
             let x = Bls12_381Fq2::new(
                 Bls12_381Fq::random_with(&mut next),
@@ -366,11 +346,7 @@ mod timing {
     use crate::field::PrimeField;
 
     fn time<F: PrimeField>(name: &str) {
-        let mut state = 3u64;
-        let mut next = move || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-            state ^ (state >> 31)
-        };
+        let mut next = super::tests::words(3);
         let xs: Vec<F> = (0..20_000).map(|_| F::random_with(&mut next)).collect();
         let t = std::time::Instant::now();
         let a = xs.iter().fold(F::ZERO, |s, x| s + x.inverse().unwrap());
@@ -387,16 +363,6 @@ mod timing {
         }
         let mul = t.elapsed().as_nanos() as f64 / xs.len() as f64;
         assert_eq!(a, b);
-        // Eight independent chains: the multiplier's throughput.
-        let t = std::time::Instant::now();
-        let mut acc = [F::ONE; 8];
-        for x in &xs {
-            for a in acc.iter_mut() {
-                *a *= *x;
-            }
-        }
-        let tput = t.elapsed().as_nanos() as f64 / xs.len() as f64 / 8.0;
-        println!("{name}: independent mul {tput:.1} ns {:?}", acc[0] + acc[7]);
         println!(
             "{name}: Fermat {fermat:.0} ns, divsteps {vartime:.0} ns, dependent mul {mul:.1} ns \
              (divsteps = {:.0} mul) {m:?}",

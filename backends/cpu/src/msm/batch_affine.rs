@@ -254,30 +254,17 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
                 self.prefetch_bucket(self.batch_bucket[k + AHEAD] as usize);
                 self.prefetch_bucket(self.batch_bucket[k + AHEAD + 1] as usize);
             }
-            let (ba, bb) = (
-                self.batch_bucket[k] as usize,
-                self.batch_bucket[k + 1] as usize,
-            );
-            let (qa, qb) = (self.buckets[ba], self.buckets[bb]);
-            let (pa, pb) = (&self.batch_point[k], &self.batch_point[k + 1]);
-            let la = (pa.y - qa.y) * self.prefix[k];
-            let lb = (pb.y - qb.y) * self.prefix[k + 1];
-            let xa = la.square() - qa.x - pa.x;
-            let xb = lb.square() - qb.x - pb.x;
-            let ya = la * (qa.x - xa) - qa.y;
-            let yb = lb * (qb.x - xb) - qb.y;
-            self.buckets[ba] = Affine::new(xa, ya);
-            self.buckets[bb] = Affine::new(xb, yb);
+            // Both sums are computed before either is stored: their buckets differ, and the
+            // two chains of products overlap.
+            let (ba, sa) = self.entry_sum(k);
+            let (bb, sb) = self.entry_sum(k + 1);
+            self.buckets[ba] = sa;
+            self.buckets[bb] = sb;
             k += 2;
         }
         if k < len {
-            let b = self.batch_bucket[k] as usize;
-            let q = self.buckets[b];
-            let p = &self.batch_point[k];
-            let l = (p.y - q.y) * self.prefix[k];
-            let x3 = l.square() - q.x - p.x;
-            let y3 = l * (q.x - x3) - q.y;
-            self.buckets[b] = Affine::new(x3, y3);
+            let (b, sum) = self.entry_sum(k);
+            self.buckets[b] = sum;
         }
         self.batch_bucket.clear();
         self.batch_point.clear();
@@ -290,6 +277,19 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
             self.stamp.fill(0);
             self.epoch = 1;
         }
+    }
+
+    /// The bucket of pending entry `k` and its new value, `bucket + point`, once
+    /// `prefix[k]` holds `1/den[k]`.
+    #[inline(always)]
+    fn entry_sum(&self, k: usize) -> (usize, Affine<C>) {
+        let b = self.batch_bucket[k] as usize;
+        let q = &self.buckets[b];
+        let p = &self.batch_point[k];
+        let lambda = (p.y - q.y) * self.prefix[k];
+        let x3 = lambda.square() - q.x - p.x;
+        let y3 = lambda * (q.x - x3) - q.y;
+        (b, Affine::new(x3, y3))
     }
 
     /// Re-schedules the queued points (after a flush, every bucket is free again).
