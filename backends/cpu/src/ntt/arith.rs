@@ -27,6 +27,50 @@ pub(super) trait Arith: Copy + Send + Sync {
     fn gs(self, a: Self::E, b: Self::E, c: Self::E) -> (Self::E, Self::E);
     /// The canonical representative of a (possibly redundant) value.
     fn fin(self, x: Self::E) -> Self::E;
+
+    /// A wide (SIMD) form of a run of [`Arith::ct`] butterflies with one twiddle, as
+    /// `kernels::ct_block` does them: it may do a prefix of the pairs `(lo[i], hi[i])` and
+    /// returns how many it did (the kernel does the rest). `unit`: `c = 1`; `fin`: outputs
+    /// canonical. None by default.
+    #[inline(always)]
+    fn ct_wide(
+        self,
+        lo: &mut [Self::E],
+        hi: &mut [Self::E],
+        c: Self::E,
+        unit: bool,
+        fin: bool,
+    ) -> usize {
+        let _ = (lo, hi, c, unit, fin);
+        0
+    }
+    /// As [`Arith::ct_wide`], for [`Arith::gs`] butterflies.
+    #[inline(always)]
+    fn gs_wide(
+        self,
+        lo: &mut [Self::E],
+        hi: &mut [Self::E],
+        c: Self::E,
+        unit: bool,
+        fin: bool,
+    ) -> usize {
+        let _ = (lo, hi, c, unit, fin);
+        0
+    }
+    /// As [`Arith::ct_wide`], for two fused Cooley–Tukey levels on four quarters
+    /// (`kernels::ct_block4`, twiddles `[c, c0, c1]`); returns the prefix length done in
+    /// each quarter.
+    #[inline(always)]
+    fn ct4_wide(self, q: [&mut [Self::E]; 4], c: [Self::E; 3], unit: bool, fin: bool) -> usize {
+        let _ = (q, c, unit, fin);
+        0
+    }
+    /// As [`Arith::ct4_wide`], for two fused Gentleman–Sande levels (`kernels::gs_block4`).
+    #[inline(always)]
+    fn gs4_wide(self, q: [&mut [Self::E]; 4], c: [Self::E; 3], unit: bool, fin: bool) -> usize {
+        let _ = (q, c, unit, fin);
+        0
+    }
 }
 
 /// The field's own arithmetic (canonical values throughout).
@@ -92,6 +136,10 @@ pub(super) struct Mont4Lazy {
     /// The CPU has BMI2 and ADX: use the shared assembly product
     /// ([`zkaccel_backend::field::asm::mul4_unreduced_adx`]).
     fast: bool,
+    /// The CPU has AVX-512 IFMA: runs of eight or more butterflies take the wide path
+    /// ([`super::ifma`]).
+    #[cfg(target_arch = "x86_64")]
+    ifma: Option<super::ifma::Ifma>,
 }
 
 impl Mont4Lazy {
@@ -114,14 +162,36 @@ impl Mont4Lazy {
             inv,
             pinv: MontConsts { p, inv },
             fast: has_mulx_adx(),
+            #[cfg(target_arch = "x86_64")]
+            ifma: super::ifma::Ifma::new(p),
         })
     }
 
-    /// The same arithmetic with the portable product only (for tests of the assembly one).
+    /// The same arithmetic with the portable product only (for tests of the assembly one
+    /// and of the wide path).
     #[cfg(test)]
     pub(super) fn portable(mut self) -> Self {
         self.fast = false;
+        #[cfg(target_arch = "x86_64")]
+        {
+            self.ifma = None;
+        }
         self
+    }
+
+    /// The wide path, for its tests.
+    #[cfg(all(test, target_arch = "x86_64"))]
+    pub(super) fn ifma_for_test(&self) -> Option<super::ifma::Ifma> {
+        self.ifma
+    }
+
+    /// True when runs of butterflies take the AVX-512 IFMA path.
+    #[cfg(test)]
+    pub(super) fn has_ifma(&self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return self.ifma.is_some();
+        #[cfg(not(target_arch = "x86_64"))]
+        false
     }
 
     /// True when the assembly product is used.
@@ -227,6 +297,40 @@ impl Arith for Mont4Lazy {
             d
         }
     }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn ct_wide(
+        self,
+        lo: &mut [[u64; 4]],
+        hi: &mut [[u64; 4]],
+        c: [u64; 4],
+        unit: bool,
+        fin: bool,
+    ) -> usize {
+        self.ifma.map_or(0, |f| f.ct(lo, hi, &c, unit, fin))
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn gs_wide(
+        self,
+        lo: &mut [[u64; 4]],
+        hi: &mut [[u64; 4]],
+        c: [u64; 4],
+        unit: bool,
+        fin: bool,
+    ) -> usize {
+        self.ifma.map_or(0, |f| f.gs(lo, hi, &c, unit, fin))
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn ct4_wide(self, q: [&mut [[u64; 4]]; 4], c: [[u64; 4]; 3], unit: bool, fin: bool) -> usize {
+        self.ifma.map_or(0, |f| f.ct4(q, &c, unit, fin))
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn gs4_wide(self, q: [&mut [[u64; 4]]; 4], c: [[u64; 4]; 3], unit: bool, fin: bool) -> usize {
+        self.ifma.map_or(0, |f| f.gs4(q, &c, unit, fin))
+    }
 }
 
 /// `a + b·c + carry` as (low, high) words.
@@ -238,7 +342,7 @@ fn mac(a: u64, b: u64, c: u64, carry: u64) -> (u64, u64) {
 
 /// `a + b` with the carry out.
 #[inline(always)]
-fn add4(a: &[u64; 4], b: &[u64; 4]) -> ([u64; 4], bool) {
+pub(super) fn add4(a: &[u64; 4], b: &[u64; 4]) -> ([u64; 4], bool) {
     let (r0, c0) = a[0].overflowing_add(b[0]);
     let (r1, c1) = carrying_add(a[1], b[1], c0);
     let (r2, c2) = carrying_add(a[2], b[2], c1);
@@ -248,7 +352,7 @@ fn add4(a: &[u64; 4], b: &[u64; 4]) -> ([u64; 4], bool) {
 
 /// `a − b` with the borrow out.
 #[inline(always)]
-fn sub4(a: &[u64; 4], b: &[u64; 4]) -> ([u64; 4], bool) {
+pub(super) fn sub4(a: &[u64; 4], b: &[u64; 4]) -> ([u64; 4], bool) {
     let (r0, b0) = a[0].overflowing_sub(b[0]);
     let (r1, b1) = borrowing_sub(a[1], b[1], b0);
     let (r2, b2) = borrowing_sub(a[2], b[2], b1);

@@ -20,6 +20,8 @@ fn leaf_elems<E>() -> usize {
 /// `fin`: the outputs are final (made canonical).
 #[inline(always)]
 fn ct_block<A: Arith>(ar: A, lo: &mut [A::E], hi: &mut [A::E], c: A::E, unit: bool, fin: bool) {
+    let done = ar.ct_wide(lo, hi, c, unit, fin);
+    let (lo, hi) = (&mut lo[done..], &mut hi[done..]);
     #[inline(always)]
     fn body<A: Arith, const UNIT: bool, const FIN: bool>(
         ar: A,
@@ -53,6 +55,8 @@ fn ct_block<A: Arith>(ar: A, lo: &mut [A::E], hi: &mut [A::E], c: A::E, unit: bo
 /// Gentleman–Sande butterflies with one twiddle: `(a, b) ← (a + b, (a − b)·c)`.
 #[inline(always)]
 fn gs_block<A: Arith>(ar: A, lo: &mut [A::E], hi: &mut [A::E], c: A::E, unit: bool, fin: bool) {
+    let done = ar.gs_wide(lo, hi, c, unit, fin);
+    let (lo, hi) = (&mut lo[done..], &mut hi[done..]);
     #[inline(always)]
     fn body<A: Arith, const UNIT: bool, const FIN: bool>(
         ar: A,
@@ -88,6 +92,14 @@ fn gs_block<A: Arith>(ar: A, lo: &mut [A::E], hi: &mut [A::E], c: A::E, unit: bo
 /// `c = c0 = 1`; `fin`: the outputs are final.
 #[inline(always)]
 fn ct_block4<A: Arith>(ar: A, q: [&mut [A::E]; 4], c: [A::E; 3], unit: bool, fin: bool) {
+    let [q0, q1, q2, q3] = q;
+    let done = ar.ct4_wide([&mut *q0, &mut *q1, &mut *q2, &mut *q3], c, unit, fin);
+    let q = [
+        &mut q0[done..],
+        &mut q1[done..],
+        &mut q2[done..],
+        &mut q3[done..],
+    ];
     #[inline(always)]
     fn body<A: Arith, const UNIT: bool, const FIN: bool>(
         ar: A,
@@ -129,6 +141,14 @@ fn ct_block4<A: Arith>(ar: A, q: [&mut [A::E]; 4], c: [A::E; 3], unit: bool, fin
 /// (`q0/q1` with `c0`, `q2/q3` with `c1`), then level one with `c`.
 #[inline(always)]
 fn gs_block4<A: Arith>(ar: A, q: [&mut [A::E]; 4], c: [A::E; 3], unit: bool, fin: bool) {
+    let [q0, q1, q2, q3] = q;
+    let done = ar.gs4_wide([&mut *q0, &mut *q1, &mut *q2, &mut *q3], c, unit, fin);
+    let q = [
+        &mut q0[done..],
+        &mut q1[done..],
+        &mut q2[done..],
+        &mut q3[done..],
+    ];
     #[inline(always)]
     fn body<A: Arith, const UNIT: bool, const FIN: bool>(
         ar: A,
@@ -166,9 +186,33 @@ fn gs_block4<A: Arith>(ar: A, q: [&mut [A::E]; 4], c: [A::E; 3], unit: bool, fin
     }
 }
 
+/// [`ct_block4`], for tests of the wide paths.
+#[cfg(test)]
+pub(super) fn ct_block4_for_test<A: Arith>(
+    ar: A,
+    q: [&mut [A::E]; 4],
+    c: [A::E; 3],
+    unit: bool,
+    fin: bool,
+) {
+    ct_block4(ar, q, c, unit, fin)
+}
+
+/// [`gs_block4`], for tests of the wide paths.
+#[cfg(test)]
+pub(super) fn gs_block4_for_test<A: Arith>(
+    ar: A,
+    q: [&mut [A::E]; 4],
+    c: [A::E; 3],
+    unit: bool,
+    fin: bool,
+) {
+    gs_block4(ar, q, c, unit, fin)
+}
+
 /// Splits a block into four equal quarters.
 #[inline(always)]
-fn quarters<E>(data: &mut [E]) -> [&mut [E]; 4] {
+pub(super) fn quarters<E>(data: &mut [E]) -> [&mut [E]; 4] {
     let q = data.len() / 4;
     let (a, rest) = data.split_at_mut(q);
     let (b, rest) = rest.split_at_mut(q);

@@ -87,6 +87,8 @@
 
 mod arith;
 mod blocked;
+#[cfg(target_arch = "x86_64")]
+mod ifma;
 mod kernels;
 
 use arith::{Arith, Mont4Lazy, Plain};
@@ -1125,6 +1127,156 @@ mod tests {
             rn_with(portable, bytemuck::cast_slice_mut(&mut b), 1, tw);
             assert_eq!(a, b, "rn 2^{log_n}");
         }
+    }
+
+    /// The AVX-512 IFMA butterflies against the scalar lazy ones, on runs of eight with
+    /// extreme inputs (`0`, `1`, `p − 1`, `p`, `2p − 1`) and random ones in `[0, 2p)`, extreme
+    /// and random twiddles, every kind (`ct`, `gs`, fused `ct4`/`gs4`, unit or not): outputs
+    /// must lie in `[0, 2p)` and agree mod `p`, and be equal word for word when final.
+    #[cfg(target_arch = "x86_64")]
+    fn check_ifma_butterflies<F: PrimeField>() {
+        let Some(ar) = mont4::<F>() else {
+            panic!("{:?} takes the lazy 4-limb path", F::ID)
+        };
+        let Some(wide) = ar.ifma_for_test() else {
+            println!("no AVX-512 IFMA on this CPU: only the scalar butterflies run here");
+            return;
+        };
+        let p: [u64; 4] = F::modulus().as_ref().try_into().unwrap();
+        let (p2, _) = arith::add4(&p, &p);
+        let one = [1u64, 0, 0, 0];
+        let minus = |x: [u64; 4]| arith::sub4(&x, &one).0;
+        let mut next = rng(99);
+        let lazy = |next: &mut dyn FnMut() -> u64| {
+            // A random value in [0, 2p): a canonical one, plus p half the time.
+            let x = limbs(F::random_with(next));
+            if next() & 1 == 1 {
+                arith::add4(&x, &p).0
+            } else {
+                x
+            }
+        };
+        let edges = [[0u64; 4], one, minus(p), p, minus(p2)];
+        let mut vals: Vec<[u64; 4]> = edges.to_vec();
+        vals.extend((0..8 * 64 - edges.len()).map(|_| lazy(&mut next)));
+        let mut tws: Vec<[u64; 4]> = vec![[0u64; 4], one, minus(p)];
+        tws.extend((0..5).map(|_| limbs(F::random_with(&mut next))));
+        let canon = |x: [u64; 4]| {
+            assert!(arith::sub4(&x, &p2).1, "{x:?} not below 2p");
+            ar.fin(x)
+        };
+        for (round, c) in tws.iter().enumerate() {
+            // Rotate the values so that edges meet every lane and every twiddle.
+            vals.rotate_left(round * 3 + 1);
+            let cs = [
+                *c,
+                tws[(round + 1) % tws.len()],
+                tws[(round + 2) % tws.len()],
+            ];
+            for unit in [false, true] {
+                for fin in [false, true] {
+                    // Two-level runs: lo = vals[..n], hi = vals[n..2n].
+                    let n = vals.len() / 2;
+                    for gs in [false, true] {
+                        let (mut lo, mut hi) = (vals[..n].to_vec(), vals[n..].to_vec());
+                        let done = if gs {
+                            wide.gs(&mut lo, &mut hi, c, unit, fin)
+                        } else {
+                            wide.ct(&mut lo, &mut hi, c, unit, fin)
+                        };
+                        assert_eq!(done, n);
+                        for i in 0..n {
+                            let (a, b) = (vals[i], vals[n + i]);
+                            let (x, y) = match (unit, gs) {
+                                (true, _) => ar.ct1(a, b),
+                                (false, false) => ar.ct(a, b, *c),
+                                (false, true) => ar.gs(a, b, *c),
+                            };
+                            let what = format!("gs {gs} unit {unit} fin {fin} {a:?} {b:?} {c:?}");
+                            assert_eq!(canon(lo[i]), ar.fin(x), "{what}");
+                            assert_eq!(canon(hi[i]), ar.fin(y), "{what}");
+                            if fin {
+                                assert_eq!((lo[i], hi[i]), (ar.fin(x), ar.fin(y)), "{what}");
+                            }
+                        }
+                    }
+                    // Fused levels on four quarters, against the scalar kernels.
+                    let m = vals.len() / 4;
+                    for gs in [false, true] {
+                        let mut got = vals.clone();
+                        let mut want = vals.clone();
+                        let done = if gs {
+                            wide.gs4(kernels::quarters(&mut got), &cs, unit, fin)
+                        } else {
+                            wide.ct4(kernels::quarters(&mut got), &cs, unit, fin)
+                        };
+                        assert_eq!(done, m);
+                        let qw = kernels::quarters(&mut want);
+                        let scalar = ar.portable();
+                        if gs {
+                            kernels::gs_block4_for_test(scalar, qw, cs, unit, fin);
+                        } else {
+                            kernels::ct_block4_for_test(scalar, qw, cs, unit, fin);
+                        }
+                        for (g, w) in got.iter().zip(&want) {
+                            assert_eq!(canon(*g), canon(*w), "4 gs {gs} unit {unit} fin {fin}");
+                            if fin {
+                                assert_eq!(g, w);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn ifma_butterflies_match_scalar() {
+        check_ifma_butterflies::<Bn254Fr>();
+        check_ifma_butterflies::<zkaccel_backend::curves::Bls12_377Fr>();
+    }
+
+    /// Whole transforms with and without the wide path (and the assembly product) agree,
+    /// for both kernels, single columns (recursive and cache-blocked) and interleaved
+    /// batches whose rows are not a multiple of eight elements (scalar tails).
+    fn check_wide_transforms<F: TwoAdicField>() {
+        let ar = mont4::<F>().expect("lazy 4-limb path");
+        println!("{:?}: wide IFMA path in use: {}", F::ID, ar.has_ifma());
+        let portable = ar.portable();
+        let blocked_at = (BLOCKED_MIN_BYTES / 32).trailing_zeros();
+        for (log_n, w) in [
+            (1u32, 1usize),
+            (3, 1),
+            (4, 1),
+            (5, 1),
+            (9, 1),
+            (12, 1),
+            (blocked_at, 1),
+            (6, 3),
+            (5, 8),
+            (7, 9),
+            (3, 17),
+        ] {
+            let dom = domain::<F>(log_n);
+            let x = random_vec::<F>(w << log_n, 7 + log_n as u64 + w as u64);
+            for tw in [&dom.tw, &dom.tw_inv] {
+                let t: &[[u64; 4]] = bytemuck::cast_slice(tw);
+                let (mut a, mut b) = (x.clone(), x.clone());
+                nr_with(ar, bytemuck::cast_slice_mut(&mut a), w, t);
+                nr_with(portable, bytemuck::cast_slice_mut(&mut b), w, t);
+                assert_eq!(a, b, "{:?} nr 2^{log_n} x{w}", F::ID);
+                rn_with(ar, bytemuck::cast_slice_mut(&mut a), w, t);
+                rn_with(portable, bytemuck::cast_slice_mut(&mut b), w, t);
+                assert_eq!(a, b, "{:?} rn 2^{log_n} x{w}", F::ID);
+            }
+        }
+    }
+
+    #[test]
+    fn wide_transforms_match_portable() {
+        check_wide_transforms::<Bn254Fr>();
+        check_wide_transforms::<zkaccel_backend::curves::Bls12_377Fr>();
     }
 
     /// Every order, direction and a coset at the sizes around the blocked-path threshold
