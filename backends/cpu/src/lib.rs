@@ -6,12 +6,13 @@
 //!
 //! - MSM: Pippenger's bucket method with signed digits; the GLV endomorphism on the G1
 //!   groups; affine buckets updated in batches sharing one inversion, XYZZ buckets where a
-//!   window is sparse; a cost model choosing the window and splitting windows over threads
+//!   window is sparse (the batches on eight lanes with AVX-512 IFMA for BN254 G1, where the
+//!   CPU has it); a cost model choosing the window and splitting windows over threads
 //!   ([`msm`]).
 //! - NTT: depth-first radix-2/radix-4 transforms with per-domain twiddles, a cache-blocked
 //!   four-step path for large columns, lazily reduced butterflies and a `mulx`/`adx` product
-//!   (detected at run time) for the 254-bit fields; every order, coset, inverse and batched
-//!   columns ([`ntt`]).
+//!   (detected at run time) for the 254-bit fields, eight butterflies at a time with AVX-512
+//!   IFMA where the CPU has it; every order, coset, inverse and batched columns ([`ntt`]).
 //! - Hashing: Poseidon (circomlib) and Poseidon2 (HorizenLabs, Plonky3) batches, sponges
 //!   and Merkle layers ([`hash`]).
 //!
@@ -19,6 +20,8 @@
 //! ([`CpuBackend::with_threads`]).
 
 pub mod hash;
+#[cfg(target_arch = "x86_64")]
+mod ifma52;
 pub mod msm;
 pub mod ntt;
 
@@ -32,6 +35,20 @@ use zkaccel_backend::{
     NttCapability, NttDomainSpec, OpId, PointsView, PreparedBases, RawPoint, RawPoints, RawScalars,
     ScalarsView, TwoAdicField,
 };
+
+/// The modulus of `F` when `F` stores its elements as four 64-bit limbs in Montgomery form
+/// (`R = 2²⁵⁶`), the form the lazily reduced and eight-lane paths work on.
+pub(crate) fn mont4_modulus<F: zkaccel_backend::PrimeField>() -> Option<[u64; 4]> {
+    if F::LIMBS != 4 || core::mem::size_of::<F>() != 32 {
+        return None;
+    }
+    for x in [F::ONE, F::from_u64(2)] {
+        if bytemuck::bytes_of(&x) != bytemuck::cast_slice::<u64, u8>(x.to_montgomery().as_ref()) {
+            return None;
+        }
+    }
+    F::modulus().as_ref().try_into().ok()
+}
 
 /// The CPU backend.
 pub struct CpuBackend {

@@ -22,6 +22,11 @@
 //! The shared inversion is the variable-time [`Field::inverse_vartime`] (Bernstein–Yang
 //! divsteps, about 50 multiplications' time instead of Fermat's 320): the values inverted are
 //! bucket coordinates, whose access pattern the bucket method reveals anyway.
+//!
+//! Where the CPU has AVX-512 IFMA and the base field has four Montgomery limbs below `2²⁵⁴`
+//! (BN254 G1), a batch runs on eight lanes instead ([`super::wide`]): `insert` only records
+//! the bucket's value next to the point, and the flush does the products of Montgomery's
+//! trick and the additions eight at a time.
 
 use zkaccel_backend::field::Field;
 use zkaccel_backend::{Affine, CurveGroup, Xyzz};
@@ -107,6 +112,26 @@ pub struct BatchAffineBuckets<C: CurveGroup> {
     overflow: Option<Vec<Xyzz<C>>>,
     cap: usize,
     queue_cap: usize,
+    /// The eight-lane flush, when the CPU and the field allow it.
+    #[cfg(target_arch = "x86_64")]
+    wide: Option<super::wide::WideFlush>,
+    /// Wide flush only: the value of each pending entry's bucket, and the new values.
+    batch_old: Vec<Affine<C>>,
+    batch_new: Vec<Affine<C>>,
+}
+
+/// The eight-lane flush for curve `C`, when its affine points are two 4-limb Montgomery
+/// coordinates (`[x, y]`, 64 bytes) and the CPU has AVX-512 IFMA.
+#[cfg(target_arch = "x86_64")]
+fn wide_flush<C: CurveGroup>() -> Option<super::wide::WideFlush> {
+    let same_field = core::mem::size_of::<C::Base>() == core::mem::size_of::<C::BasePrime>()
+        && bytemuck::bytes_of(&C::Base::ONE) == bytemuck::bytes_of(&C::BasePrime::ONE);
+    let layout = core::mem::size_of::<Affine<C>>() == 64
+        && core::mem::align_of::<Affine<C>>() >= core::mem::align_of::<super::wide::Pair>();
+    if !same_field || !layout {
+        return None;
+    }
+    super::wide::WideFlush::new(crate::mont4_modulus::<C::BasePrime>()?)
 }
 
 impl<C: CurveGroup> BatchAffineBuckets<C> {
@@ -127,7 +152,30 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
             overflow: None,
             cap,
             queue_cap: 4 * cap,
+            #[cfg(target_arch = "x86_64")]
+            wide: wide_flush::<C>(),
+            batch_old: Vec::new(),
+            batch_new: Vec::new(),
         }
+    }
+
+    /// True when batches run on the eight-lane path.
+    #[inline(always)]
+    fn is_wide(&self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return self.wide.is_some();
+        #[cfg(not(target_arch = "x86_64"))]
+        false
+    }
+
+    /// The same buckets with the scalar flush only (for tests of the wide one).
+    #[cfg(test)]
+    pub fn scalar_only(mut self) -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            self.wide = None;
+        }
+        self
     }
 
     /// Hints the processor to fetch bucket `b` (and its stamp) into cache: bucket accesses are
@@ -205,8 +253,15 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
             }
             return;
         }
-        let den = p.x - bucket.x;
+        let old = *bucket;
         self.stamp[bi] = self.epoch;
+        if self.is_wide() {
+            self.batch_old.push(old);
+            self.batch_bucket.push(b);
+            self.batch_point.push(p);
+            return;
+        }
+        let den = p.x - old.x;
         let chain = &mut self.acc[self.batch_bucket.len() & 1];
         self.prefix.push(*chain);
         *chain *= den;
@@ -232,6 +287,12 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
     fn flush(&mut self) {
         let len = self.batch_bucket.len();
         if len == 0 {
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if let Some(wide) = self.wide {
+            self.flush_wide(&wide);
+            self.end_batch();
             return;
         }
         // Non-zero: a product of non-zero denominators. One inversion serves both chains:
@@ -266,8 +327,14 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
             let (b, sum) = self.entry_sum(k);
             self.buckets[b] = sum;
         }
+        self.end_batch();
+    }
+
+    /// Empties the batch and starts the next one.
+    fn end_batch(&mut self) {
         self.batch_bucket.clear();
         self.batch_point.clear();
+        self.batch_old.clear();
         self.den.clear();
         self.prefix.clear();
         self.acc = [C::Base::ONE; 2];
@@ -276,6 +343,61 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
             // Stamps from 2³² batches ago could collide: start over.
             self.stamp.fill(0);
             self.epoch = 1;
+        }
+    }
+
+    /// [`Self::flush`] on eight lanes ([`super::wide`]): pads the batch to a multiple of 8
+    /// with `(1, 0) + (0, 0)` (denominator 1, as words), runs it, and writes the new bucket
+    /// values.
+    #[cfg(target_arch = "x86_64")]
+    fn flush_wide(&mut self, wide: &super::wide::WideFlush) {
+        use super::wide::{Pair, ALPHA_LOG2};
+        let len = self.batch_bucket.len();
+        let n = len.next_multiple_of(8);
+        let one: [u64; 4] = [1, 0, 0, 0];
+        let pad = Affine::new(bytemuck::cast(one), C::Base::ZERO);
+        self.batch_point.resize(n, pad);
+        self.batch_old.resize(n, Affine::IDENTITY);
+        self.den.resize(n, C::Base::ZERO);
+        self.prefix.resize(n, C::Base::ZERO);
+        self.batch_new.resize(n, Affine::IDENTITY);
+        let pairs = |v: &[Affine<C>]| {
+            // SAFETY: `Affine<C>` is `repr(C)` `{x, y}` of a 32-byte `Pod` field, 64 bytes
+            // aligned like `u64` (checked in `wide_flush`, which made `wide` exist): the
+            // layout of `[[u64; 4]; 2]`, and any bits are valid words.
+            unsafe { core::slice::from_raw_parts(v.as_ptr() as *const Pair, v.len()) }
+        };
+        // SAFETY: as above, for the new values, exclusively borrowed.
+        let out =
+            unsafe { core::slice::from_raw_parts_mut(self.batch_new.as_mut_ptr() as *mut Pair, n) };
+        wide.run(
+            pairs(&self.batch_point),
+            pairs(&self.batch_old),
+            bytemuck::cast_slice_mut(&mut self.den),
+            bytemuck::cast_slice_mut(&mut self.prefix),
+            out,
+            |tot| {
+                // ALPHA/t for the 16 totals with one inversion (Montgomery's trick).
+                let vals: [C::Base; 16] = tot.map(bytemuck::cast);
+                let mut before = [C::Base::ONE; 16];
+                let mut all = C::Base::ONE;
+                for (b, v) in before.iter_mut().zip(&vals) {
+                    *b = all;
+                    all *= *v;
+                }
+                let mut alpha = C::Base::ONE;
+                for _ in 0..ALPHA_LOG2 {
+                    alpha = alpha.double();
+                }
+                let mut inv = all.inverse_vartime().expect("non-zero product") * alpha;
+                for i in (0..16).rev() {
+                    tot[i] = bytemuck::cast(inv * before[i]);
+                    inv *= vals[i];
+                }
+            },
+        );
+        for (&b, sum) in self.batch_bucket.iter().zip(&self.batch_new[..len]) {
+            self.buckets[b as usize] = *sum;
         }
     }
 
@@ -478,17 +600,40 @@ mod tests {
         })
     }
 
+    /// Both flushes (the eight-lane one where the CPU has it, and the scalar one) against
+    /// the slow sum.
     fn run<C: CurveGroup>(adds: &[(usize, Affine<C>)], buckets: usize, cap: usize) {
-        let mut acc = BatchAffineBuckets::<C>::new(buckets, cap);
-        for (b, p) in adds {
-            acc.add(*b, *p);
+        let want = expected(adds);
+        for scalar in [false, true] {
+            let mut acc = BatchAffineBuckets::<C>::new(buckets, cap);
+            if scalar {
+                acc = acc.scalar_only();
+            }
+            for (b, p) in adds {
+                acc.add(*b, *p);
+            }
+            assert_eq!(
+                acc.finish().to_projective(),
+                want,
+                "{} adds, cap {cap}, scalar flush {scalar}",
+                adds.len()
+            );
         }
+    }
+
+    /// Which flush BN254 G1 gets here (the eight-lane one needs AVX-512 IFMA).
+    #[test]
+    fn wide_flush_for_bn254_only() {
+        let wide = BatchAffineBuckets::<Bn254G1>::new(4, 8).is_wide();
+        println!("BN254 G1 batches on eight lanes: {wide}");
+        #[cfg(target_arch = "x86_64")]
         assert_eq!(
-            acc.finish().to_projective(),
-            expected(adds),
-            "{} adds, cap {cap}",
-            adds.len()
+            wide,
+            std::arch::is_x86_feature_detected!("avx512ifma")
+                && std::env::var("ZKACCEL_CPU_IFMA").map_or(true, |v| v != "0")
         );
+        assert!(!BatchAffineBuckets::<Bls12_381G2>::new(4, 8).is_wide());
+        assert!(!BatchAffineBuckets::<zkaccel_backend::curves::Bls12_381G1>::new(4, 8).is_wide());
     }
 
     #[test]

@@ -31,6 +31,8 @@
 
 pub mod batch_affine;
 pub mod glv;
+#[cfg(target_arch = "x86_64")]
+mod wide;
 
 use rayon::prelude::*;
 use zkaccel_backend::field::PrimeField;

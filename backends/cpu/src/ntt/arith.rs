@@ -28,47 +28,36 @@ pub(super) trait Arith: Copy + Send + Sync {
     /// The canonical representative of a (possibly redundant) value.
     fn fin(self, x: Self::E) -> Self::E;
 
-    /// A wide (SIMD) form of a run of [`Arith::ct`] butterflies with one twiddle, as
-    /// `kernels::ct_block` does them: it may do a prefix of the pairs `(lo[i], hi[i])` and
-    /// returns how many it did (the kernel does the rest). `unit`: `c = 1`; `fin`: outputs
-    /// canonical. None by default.
+    /// A wide (SIMD) form of a run of butterflies with one twiddle, as `kernels::ct_block`
+    /// ([`Arith::ct`]) or, when `gs`, `kernels::gs_block` ([`Arith::gs`]) does them: it may do
+    /// a prefix of the pairs `(lo[i], hi[i])` and returns how many it did (the kernel does
+    /// the rest). `unit`: `c = 1`; `fin`: outputs canonical. None by default.
     #[inline(always)]
-    fn ct_wide(
+    fn wide2(
         self,
+        gs: bool,
         lo: &mut [Self::E],
         hi: &mut [Self::E],
         c: Self::E,
         unit: bool,
         fin: bool,
     ) -> usize {
-        let _ = (lo, hi, c, unit, fin);
+        let _ = (gs, lo, hi, c, unit, fin);
         0
     }
-    /// As [`Arith::ct_wide`], for [`Arith::gs`] butterflies.
+    /// As [`Arith::wide2`], for two fused levels on four quarters (`kernels::ct_block4`, or
+    /// `kernels::gs_block4` when `gs`; twiddles `[c, c0, c1]`); returns the prefix length
+    /// done in each quarter.
     #[inline(always)]
-    fn gs_wide(
+    fn wide4(
         self,
-        lo: &mut [Self::E],
-        hi: &mut [Self::E],
-        c: Self::E,
+        gs: bool,
+        q: [&mut [Self::E]; 4],
+        c: [Self::E; 3],
         unit: bool,
         fin: bool,
     ) -> usize {
-        let _ = (lo, hi, c, unit, fin);
-        0
-    }
-    /// As [`Arith::ct_wide`], for two fused Cooley–Tukey levels on four quarters
-    /// (`kernels::ct_block4`, twiddles `[c, c0, c1]`); returns the prefix length done in
-    /// each quarter.
-    #[inline(always)]
-    fn ct4_wide(self, q: [&mut [Self::E]; 4], c: [Self::E; 3], unit: bool, fin: bool) -> usize {
-        let _ = (q, c, unit, fin);
-        0
-    }
-    /// As [`Arith::ct4_wide`], for two fused Gentleman–Sande levels (`kernels::gs_block4`).
-    #[inline(always)]
-    fn gs4_wide(self, q: [&mut [Self::E]; 4], c: [Self::E; 3], unit: bool, fin: bool) -> usize {
-        let _ = (q, c, unit, fin);
+        let _ = (gs, q, c, unit, fin);
         0
     }
 }
@@ -299,37 +288,36 @@ impl Arith for Mont4Lazy {
     }
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
-    fn ct_wide(
+    fn wide2(
         self,
+        gs: bool,
         lo: &mut [[u64; 4]],
         hi: &mut [[u64; 4]],
         c: [u64; 4],
         unit: bool,
         fin: bool,
     ) -> usize {
-        self.ifma.map_or(0, |f| f.ct(lo, hi, &c, unit, fin))
+        match self.ifma {
+            Some(f) if gs => f.two::<true>(lo, hi, &c, unit, fin),
+            Some(f) => f.two::<false>(lo, hi, &c, unit, fin),
+            None => 0,
+        }
     }
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
-    fn gs_wide(
+    fn wide4(
         self,
-        lo: &mut [[u64; 4]],
-        hi: &mut [[u64; 4]],
-        c: [u64; 4],
+        gs: bool,
+        q: [&mut [[u64; 4]]; 4],
+        c: [[u64; 4]; 3],
         unit: bool,
         fin: bool,
     ) -> usize {
-        self.ifma.map_or(0, |f| f.gs(lo, hi, &c, unit, fin))
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    fn ct4_wide(self, q: [&mut [[u64; 4]]; 4], c: [[u64; 4]; 3], unit: bool, fin: bool) -> usize {
-        self.ifma.map_or(0, |f| f.ct4(q, &c, unit, fin))
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    fn gs4_wide(self, q: [&mut [[u64; 4]]; 4], c: [[u64; 4]; 3], unit: bool, fin: bool) -> usize {
-        self.ifma.map_or(0, |f| f.gs4(q, &c, unit, fin))
+        match self.ifma {
+            Some(f) if gs => f.four::<true>(q, &c, unit, fin),
+            Some(f) => f.four::<false>(q, &c, unit, fin),
+            None => 0,
+        }
     }
 }
 

@@ -20,7 +20,7 @@ fn leaf_elems<E>() -> usize {
 /// `fin`: the outputs are final (made canonical).
 #[inline(always)]
 fn ct_block<A: Arith>(ar: A, lo: &mut [A::E], hi: &mut [A::E], c: A::E, unit: bool, fin: bool) {
-    let done = ar.ct_wide(lo, hi, c, unit, fin);
+    let done = ar.wide2(false, lo, hi, c, unit, fin);
     let (lo, hi) = (&mut lo[done..], &mut hi[done..]);
     #[inline(always)]
     fn body<A: Arith, const UNIT: bool, const FIN: bool>(
@@ -55,7 +55,7 @@ fn ct_block<A: Arith>(ar: A, lo: &mut [A::E], hi: &mut [A::E], c: A::E, unit: bo
 /// Gentleman–Sande butterflies with one twiddle: `(a, b) ← (a + b, (a − b)·c)`.
 #[inline(always)]
 fn gs_block<A: Arith>(ar: A, lo: &mut [A::E], hi: &mut [A::E], c: A::E, unit: bool, fin: bool) {
-    let done = ar.gs_wide(lo, hi, c, unit, fin);
+    let done = ar.wide2(true, lo, hi, c, unit, fin);
     let (lo, hi) = (&mut lo[done..], &mut hi[done..]);
     #[inline(always)]
     fn body<A: Arith, const UNIT: bool, const FIN: bool>(
@@ -93,7 +93,13 @@ fn gs_block<A: Arith>(ar: A, lo: &mut [A::E], hi: &mut [A::E], c: A::E, unit: bo
 #[inline(always)]
 fn ct_block4<A: Arith>(ar: A, q: [&mut [A::E]; 4], c: [A::E; 3], unit: bool, fin: bool) {
     let [q0, q1, q2, q3] = q;
-    let done = ar.ct4_wide([&mut *q0, &mut *q1, &mut *q2, &mut *q3], c, unit, fin);
+    let done = ar.wide4(
+        false,
+        [&mut *q0, &mut *q1, &mut *q2, &mut *q3],
+        c,
+        unit,
+        fin,
+    );
     let q = [
         &mut q0[done..],
         &mut q1[done..],
@@ -142,7 +148,7 @@ fn ct_block4<A: Arith>(ar: A, q: [&mut [A::E]; 4], c: [A::E; 3], unit: bool, fin
 #[inline(always)]
 fn gs_block4<A: Arith>(ar: A, q: [&mut [A::E]; 4], c: [A::E; 3], unit: bool, fin: bool) {
     let [q0, q1, q2, q3] = q;
-    let done = ar.gs4_wide([&mut *q0, &mut *q1, &mut *q2, &mut *q3], c, unit, fin);
+    let done = ar.wide4(true, [&mut *q0, &mut *q1, &mut *q2, &mut *q3], c, unit, fin);
     let q = [
         &mut q0[done..],
         &mut q1[done..],

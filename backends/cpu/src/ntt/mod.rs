@@ -384,18 +384,7 @@ fn brv(i: usize, bits: u32) -> usize {
 /// The lazily reduced 4-limb arithmetic when `F` is a 4-limb Montgomery field (storage =
 /// Montgomery limbs with `R = 2²⁵⁶`) whose modulus is below `2²⁵⁴`; decided once per call.
 fn mont4<F: PrimeField>() -> Option<Mont4Lazy> {
-    if F::LIMBS != 4 || core::mem::size_of::<F>() != 32 {
-        return None;
-    }
-    // The storage must be the Montgomery form itself.
-    for x in [F::ONE, F::from_u64(2)] {
-        if bytemuck::bytes_of(&x) != bytemuck::cast_slice::<u64, u8>(x.to_montgomery().as_ref()) {
-            return None;
-        }
-    }
-    let m = F::modulus();
-    let p: [u64; 4] = m.as_ref().try_into().ok()?;
-    Mont4Lazy::new(p)
+    Mont4Lazy::new(crate::mont4_modulus::<F>()?)
 }
 
 /// True when a transform of `rows × w` elements of `E` takes the cache-blocked path.
@@ -1131,7 +1120,7 @@ mod tests {
 
     /// The AVX-512 IFMA butterflies against the scalar lazy ones, on runs of eight with
     /// extreme inputs (`0`, `1`, `p − 1`, `p`, `2p − 1`) and random ones in `[0, 2p)`, extreme
-    /// and random twiddles, every kind (`ct`, `gs`, fused `ct4`/`gs4`, unit or not): outputs
+    /// and random twiddles, every kind (Cooley–Tukey and Gentleman–Sande, single and fused levels, unit or not): outputs
     /// must lie in `[0, 2p)` and agree mod `p`, and be equal word for word when final.
     #[cfg(target_arch = "x86_64")]
     fn check_ifma_butterflies<F: PrimeField>() {
@@ -1180,9 +1169,9 @@ mod tests {
                     for gs in [false, true] {
                         let (mut lo, mut hi) = (vals[..n].to_vec(), vals[n..].to_vec());
                         let done = if gs {
-                            wide.gs(&mut lo, &mut hi, c, unit, fin)
+                            wide.two::<true>(&mut lo, &mut hi, c, unit, fin)
                         } else {
-                            wide.ct(&mut lo, &mut hi, c, unit, fin)
+                            wide.two::<false>(&mut lo, &mut hi, c, unit, fin)
                         };
                         assert_eq!(done, n);
                         for i in 0..n {
@@ -1206,9 +1195,9 @@ mod tests {
                         let mut got = vals.clone();
                         let mut want = vals.clone();
                         let done = if gs {
-                            wide.gs4(kernels::quarters(&mut got), &cs, unit, fin)
+                            wide.four::<true>(kernels::quarters(&mut got), &cs, unit, fin)
                         } else {
-                            wide.ct4(kernels::quarters(&mut got), &cs, unit, fin)
+                            wide.four::<false>(kernels::quarters(&mut got), &cs, unit, fin)
                         };
                         assert_eq!(done, m);
                         let qw = kernels::quarters(&mut want);
