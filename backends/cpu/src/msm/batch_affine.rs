@@ -24,7 +24,7 @@
 //! bucket coordinates, whose access pattern the bucket method reveals anyway.
 //!
 //! Where the CPU has AVX-512 IFMA and the base field has four Montgomery limbs below `2²⁵⁴`
-//! (BN254 G1), a batch runs on eight lanes instead ([`super::wide`]): `insert` only records
+//! (BN254 G1), a batch runs on eight lanes instead (module `msm::wide`): `insert` only records
 //! the bucket's value next to the point, and the flush does the products of Montgomery's
 //! trick and the additions eight at a time.
 

@@ -83,7 +83,10 @@
 //! scalars) use lazily reduced values in `[0, 2p)` between levels (Harvey's butterflies),
 //! made canonical by the last level, and a Montgomery product without final subtraction
 //! written with `mulx`/`adcx`/`adox` when the CPU has BMI2 and ADX (detected at run time;
-//! a portable loop otherwise, tested to give identical words).
+//! a portable loop otherwise, tested to give identical words). Where the CPU has AVX-512
+//! IFMA, every run of at least eight butterflies with one twiddle takes an eight-lane path
+//! in radix 2⁵² instead (module `ifma`); the shorter blocks of the last levels and the tails stay
+//! on the scalar butterflies.
 
 mod arith;
 mod blocked;
