@@ -79,11 +79,6 @@ impl Modulus52 {
         if !enabled() || p[3] >> 62 != 0 || p[0] & 1 == 0 {
             return None;
         }
-        // p⁻¹ mod 2⁶⁴ by Newton iteration (each step doubles the correct low bits).
-        let mut inv = 1u64;
-        for _ in 0..6 {
-            inv = inv.wrapping_mul(2u64.wrapping_sub(p[0].wrapping_mul(inv)));
-        }
         // 2p < 2²⁵⁵: a shift, no carry out.
         let p2 = [
             p[0] << 1,
@@ -95,7 +90,8 @@ impl Modulus52 {
             p64: p,
             p: to52(p),
             p2: to52(p2),
-            k0: inv.wrapping_neg() & MASK52,
+            // −p⁻¹ mod 2⁵² is the low bits of −p⁻¹ mod 2⁶⁴.
+            k0: zkaccel_backend::field::asm::MontConsts::new(p).inv & MASK52,
         })
     }
 

@@ -256,16 +256,15 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
         let old = *bucket;
         self.stamp[bi] = self.epoch;
         if self.is_wide() {
+            // The eight-lane flush does all the products.
             self.batch_old.push(old);
-            self.batch_bucket.push(b);
-            self.batch_point.push(p);
-            return;
+        } else {
+            let den = p.x - old.x;
+            let chain = &mut self.acc[self.batch_bucket.len() & 1];
+            self.prefix.push(*chain);
+            *chain *= den;
+            self.den.push(den);
         }
-        let den = p.x - old.x;
-        let chain = &mut self.acc[self.batch_bucket.len() & 1];
-        self.prefix.push(*chain);
-        *chain *= den;
-        self.den.push(den);
         self.batch_bucket.push(b);
         self.batch_point.push(p);
     }

@@ -138,18 +138,13 @@ impl Mont4Lazy {
         if p[3] >> 62 != 0 || p[0] & 1 == 0 {
             return None;
         }
-        // −p⁻¹ mod 2⁶⁴ by Newton iteration: each step doubles the correct low bits.
-        let mut inv = 1u64;
-        for _ in 0..6 {
-            inv = inv.wrapping_mul(2u64.wrapping_sub(p[0].wrapping_mul(inv)));
-        }
         let (p2, _) = add4(&p, &p);
-        let inv = inv.wrapping_neg();
+        let pinv = MontConsts::new(p);
         Some(Self {
             p,
             p2,
-            inv,
-            pinv: MontConsts { p, inv },
+            inv: pinv.inv,
+            pinv,
             fast: has_mulx_adx(),
             #[cfg(target_arch = "x86_64")]
             ifma: super::ifma::Ifma::new(p),
