@@ -36,10 +36,10 @@ use zkaccel_backend::{
     ScalarsView, TwoAdicField,
 };
 
-/// The modulus of `F` when `F` stores its elements as four 64-bit limbs in Montgomery form
-/// (`R = 2²⁵⁶`), the form the lazily reduced and eight-lane paths work on.
-pub(crate) fn mont4_modulus<F: zkaccel_backend::PrimeField>() -> Option<[u64; 4]> {
-    if F::LIMBS != 4 || core::mem::size_of::<F>() != 32 {
+/// The modulus of `F` when `F` stores its elements as `L` 64-bit limbs in Montgomery form
+/// (`R = 2^(64L)`), the form the lazily reduced and eight-lane paths work on.
+pub(crate) fn mont_modulus<F: zkaccel_backend::PrimeField, const L: usize>() -> Option<[u64; L]> {
+    if F::LIMBS != L || core::mem::size_of::<F>() != 8 * L {
         return None;
     }
     for x in [F::ONE, F::from_u64(2)] {
@@ -48,6 +48,18 @@ pub(crate) fn mont4_modulus<F: zkaccel_backend::PrimeField>() -> Option<[u64; 4]
         }
     }
     F::modulus().as_ref().try_into().ok()
+}
+
+/// True when the CPU has AVX-512F and `ZKACCEL_CPU_AVX512` is not `0`; asked once per
+/// process. Every AVX-512 path (the Goldilocks NTT lanes, the IFMA paths) requires it, so
+/// `ZKACCEL_CPU_AVX512=0` measures the scalar code on a machine that has AVX-512.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn avx512_enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| {
+        std::env::var("ZKACCEL_CPU_AVX512").map_or(true, |v| v != "0")
+            && std::arch::is_x86_feature_detected!("avx512f")
+    })
 }
 
 /// The CPU backend.

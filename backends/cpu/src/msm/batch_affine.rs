@@ -24,7 +24,8 @@
 //! bucket coordinates, whose access pattern the bucket method reveals anyway.
 //!
 //! Where the CPU has AVX-512 IFMA and the base field has four Montgomery limbs below `2²⁵⁴`
-//! (BN254 G1), a batch runs on eight lanes instead (module `msm::wide`): `insert` only records
+//! (BN254 G1) or six below `2³⁸²` (BLS12-381 and BLS12-377 G1), a batch runs on eight lanes
+//! instead (module `msm::wide`): `insert` only records
 //! the bucket's value next to the point, and the flush does the products of Montgomery's
 //! trick and the additions eight at a time.
 
@@ -114,24 +115,46 @@ pub struct BatchAffineBuckets<C: CurveGroup> {
     queue_cap: usize,
     /// The eight-lane flush, when the CPU and the field allow it.
     #[cfg(target_arch = "x86_64")]
-    wide: Option<super::wide::WideFlush>,
+    wide: Option<Wide>,
     /// Wide flush only: the value of each pending entry's bucket, and the new values.
     batch_old: Vec<Affine<C>>,
     batch_new: Vec<Affine<C>>,
 }
 
-/// The eight-lane flush for curve `C`, when its affine points are two 4-limb Montgomery
-/// coordinates (`[x, y]`, 64 bytes) and the CPU has AVX-512 IFMA.
+/// The eight-lane flush of one base-field shape ([`super::wide::WideFlush`]).
 #[cfg(target_arch = "x86_64")]
-fn wide_flush<C: CurveGroup>() -> Option<super::wide::WideFlush> {
+#[derive(Clone, Copy, Debug)]
+enum Wide {
+    /// Four 64-bit limbs, five 52-bit lanes limbs (BN254).
+    Four(super::wide::WideFlush<4, 5>),
+    /// Six 64-bit limbs, eight 52-bit lane limbs (BLS12-381, BLS12-377).
+    Six(super::wide::WideFlush<6, 8>),
+}
+
+/// The eight-lane flush for curve `C`, when its affine points are two Montgomery coordinates
+/// of four or six limbs (`[x, y]`) of a prime base field and the CPU has AVX-512 IFMA.
+#[cfg(target_arch = "x86_64")]
+fn wide_flush<C: CurveGroup>() -> Option<Wide> {
+    use super::wide::WideFlush;
     let same_field = core::mem::size_of::<C::Base>() == core::mem::size_of::<C::BasePrime>()
         && bytemuck::bytes_of(&C::Base::ONE) == bytemuck::bytes_of(&C::BasePrime::ONE);
-    let layout = core::mem::size_of::<Affine<C>>() == 64
-        && core::mem::align_of::<Affine<C>>() >= core::mem::align_of::<super::wide::Pair>();
-    if !same_field || !layout {
+    if !same_field {
         return None;
     }
-    super::wide::WideFlush::new(crate::mont4_modulus::<C::BasePrime>()?)
+    fn shape<C: CurveGroup, const L: usize, const N: usize>() -> Option<WideFlush<L, N>> {
+        let layout = core::mem::size_of::<Affine<C>>() == 16 * L
+            && core::mem::align_of::<Affine<C>>() >= core::mem::align_of::<u64>();
+        let p = crate::mont_modulus::<C::BasePrime, L>().filter(|_| layout)?;
+        let mut alpha = C::BasePrime::ONE;
+        for _ in 0..WideFlush::<L, N>::ALPHA_LOG2 {
+            alpha = alpha.double();
+        }
+        // `BasePrime` is `L` limbs of words (`mont_modulus`), so the cast fits.
+        WideFlush::new(p, bytemuck::cast(alpha))
+    }
+    shape::<C, 4, 5>()
+        .map(Wide::Four)
+        .or_else(|| shape::<C, 6, 8>().map(Wide::Six))
 }
 
 impl<C: CurveGroup> BatchAffineBuckets<C> {
@@ -290,7 +313,10 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
         }
         #[cfg(target_arch = "x86_64")]
         if let Some(wide) = self.wide {
-            self.flush_wide(&wide);
+            match wide {
+                Wide::Four(w) => self.flush_wide(&w),
+                Wide::Six(w) => self.flush_wide(&w),
+            }
             self.end_batch();
             return;
         }
@@ -349,11 +375,11 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
     /// with `(1, 0) + (0, 0)` (denominator 1, as words), runs it, and writes the new bucket
     /// values.
     #[cfg(target_arch = "x86_64")]
-    fn flush_wide(&mut self, wide: &super::wide::WideFlush) {
-        use super::wide::{Pair, ALPHA_LOG2};
+    fn flush_wide<const L: usize, const N: usize>(&mut self, wide: &super::wide::WideFlush<L, N>) {
+        use super::wide::{Pair, WideFlush};
         let len = self.batch_bucket.len();
         let n = len.next_multiple_of(8);
-        let one: [u64; 4] = [1, 0, 0, 0];
+        let one: [u64; L] = core::array::from_fn(|i| (i == 0) as u64);
         let pad = Affine::new(bytemuck::cast(one), C::Base::ZERO);
         self.batch_point.resize(n, pad);
         self.batch_old.resize(n, Affine::IDENTITY);
@@ -361,14 +387,15 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
         self.prefix.resize(n, C::Base::ZERO);
         self.batch_new.resize(n, Affine::IDENTITY);
         let pairs = |v: &[Affine<C>]| {
-            // SAFETY: `Affine<C>` is `repr(C)` `{x, y}` of a 32-byte `Pod` field, 64 bytes
-            // aligned like `u64` (checked in `wide_flush`, which made `wide` exist): the
-            // layout of `[[u64; 4]; 2]`, and any bits are valid words.
-            unsafe { core::slice::from_raw_parts(v.as_ptr() as *const Pair, v.len()) }
+            // SAFETY: `Affine<C>` is `repr(C)` `{x, y}` of an `8L`-byte `Pod` field, `16L`
+            // bytes aligned like `u64` (checked in `wide_flush`, which made `wide` exist): the
+            // layout of `[[u64; L]; 2]`, and any bits are valid words.
+            unsafe { core::slice::from_raw_parts(v.as_ptr() as *const Pair<L>, v.len()) }
         };
         // SAFETY: as above, for the new values, exclusively borrowed.
-        let out =
-            unsafe { core::slice::from_raw_parts_mut(self.batch_new.as_mut_ptr() as *mut Pair, n) };
+        let out = unsafe {
+            core::slice::from_raw_parts_mut(self.batch_new.as_mut_ptr() as *mut Pair<L>, n)
+        };
         wide.run(
             pairs(&self.batch_point),
             pairs(&self.batch_old),
@@ -385,7 +412,7 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
                     all *= *v;
                 }
                 let mut alpha = C::Base::ONE;
-                for _ in 0..ALPHA_LOG2 {
+                for _ in 0..WideFlush::<L, N>::ALPHA_LOG2 {
                     alpha = alpha.double();
                 }
                 let mut inv = all.inverse_vartime().expect("non-zero product") * alpha;
@@ -577,7 +604,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zkaccel_backend::curves::{Bls12_381G2, Bn254Fq, Bn254G1};
+    use zkaccel_backend::curves::{Bls12_377G1, Bls12_381G1, Bls12_381G2, Bn254Fq, Bn254G1};
     use zkaccel_backend::field::{batch_inverse, PrimeField};
     use zkaccel_backend::Projective;
 
@@ -620,19 +647,25 @@ mod tests {
         }
     }
 
-    /// Which flush BN254 G1 gets here (the eight-lane one needs AVX-512 IFMA).
+    /// Which flush each group gets here: the eight-lane one (it needs AVX-512 IFMA) for the
+    /// three G1 groups, never for G2 (coordinates in F_q²).
     #[test]
-    fn wide_flush_for_bn254_only() {
-        let wide = BatchAffineBuckets::<Bn254G1>::new(4, 8).is_wide();
-        println!("BN254 G1 batches on eight lanes: {wide}");
+    fn wide_flush_for_g1_only() {
+        let wide = [
+            BatchAffineBuckets::<Bn254G1>::new(4, 8).is_wide(),
+            BatchAffineBuckets::<Bls12_381G1>::new(4, 8).is_wide(),
+            BatchAffineBuckets::<Bls12_377G1>::new(4, 8).is_wide(),
+        ];
+        println!("BN254, BLS12-381, BLS12-377 G1 batch on eight lanes: {wide:?}");
         #[cfg(target_arch = "x86_64")]
         assert_eq!(
             wide,
-            std::arch::is_x86_feature_detected!("avx512ifma")
+            [std::arch::is_x86_feature_detected!("avx512ifma")
                 && std::env::var("ZKACCEL_CPU_IFMA").map_or(true, |v| v != "0")
+                && crate::avx512_enabled(); 3]
         );
         assert!(!BatchAffineBuckets::<Bls12_381G2>::new(4, 8).is_wide());
-        assert!(!BatchAffineBuckets::<zkaccel_backend::curves::Bls12_381G1>::new(4, 8).is_wide());
+        assert!(!BatchAffineBuckets::<zkaccel_backend::curves::Bn254G2>::new(4, 8).is_wide());
     }
 
     #[test]
@@ -659,7 +692,13 @@ mod tests {
 
     #[test]
     fn all_points_equal_one_bucket() {
-        let p = points::<Bn254G1>(1, 1)[0];
+        all_points_equal::<Bn254G1>();
+        all_points_equal::<Bls12_381G1>();
+        all_points_equal::<Bls12_377G1>();
+    }
+
+    fn all_points_equal<C: CurveGroup>() {
+        let p = points::<C>(1, 1)[0];
         for n in 0..12 {
             let adds: Vec<_> = (0..n).map(|_| (0usize, p)).collect();
             run(&adds, 4, 3);
@@ -671,7 +710,13 @@ mod tests {
 
     #[test]
     fn opposite_points_cancel() {
-        let pts = points::<Bn254G1>(4, 3);
+        opposite_points::<Bn254G1>();
+        opposite_points::<Bls12_381G1>();
+        opposite_points::<Bls12_377G1>();
+    }
+
+    fn opposite_points<C: CurveGroup>() {
+        let pts = points::<C>(4, 3);
         let mut adds = vec![];
         for p in &pts {
             adds.push((1, *p));
@@ -691,7 +736,17 @@ mod tests {
 
     #[test]
     fn random_buckets_around_batch_boundaries() {
-        let pts = points::<Bn254G1>(300, 5);
+        random_buckets::<Bn254G1>();
+        random_buckets::<Bls12_381G1>();
+        random_buckets::<Bls12_377G1>();
+        // Same in G2 (coordinates in F_q²).
+        let g2 = points::<Bls12_381G2>(20, 2);
+        let adds: Vec<_> = (0..40).map(|i| (i % 5, g2[i % 20])).collect();
+        run(&adds, 5, 4);
+    }
+
+    fn random_buckets<C: CurveGroup>() {
+        let pts = points::<C>(300, 5);
         let mut state = 99u64;
         for n in [0, 1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 300] {
             let adds: Vec<_> = (0..n)
@@ -704,10 +759,6 @@ mod tests {
                 run(&adds, 13, cap);
             }
         }
-        // Same in G2 (coordinates in F_q²).
-        let g2 = points::<Bls12_381G2>(20, 2);
-        let adds: Vec<_> = (0..40).map(|i| (i % 5, g2[i % 20])).collect();
-        run(&adds, 5, 4);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The batch-affine additions of [`super::batch_affine`] on eight lanes with AVX-512 IFMA
-//! ([`crate::ifma52`]), for curves whose base field has four 64-bit limbs in Montgomery form
-//! and a modulus below `2²⁵⁴` (BN254 G1).
+//! ([`crate::ifma52`]), for curves whose base field is stored in Montgomery form as four
+//! 64-bit limbs with a modulus below `2²⁵⁴` (BN254 G1) or as six limbs with a modulus below
+//! `2³⁸²` (BLS12-381 G1, BLS12-377 G1).
 //!
 //! A batch of `n` pending additions `bucket_k + point_k` (`n` a multiple of 8; the caller
 //! pads) runs in two passes over contiguous arrays:
@@ -13,40 +14,48 @@
 //!    `inv_k = α/d_k`; each group's sums are computed right away:
 //!    `λ = (y_p − y_b)/d`, `x₃ = λ² − x_b − x_p`, `y₃ = λ(x_b − x₃) − y_b`.
 //!
-//! # The factor 16
+//! # The factor `f`
 //!
-//! On the values the data stands for (`R = 2²⁵⁶` Montgomery form), the eight-lane product is
-//! `a ⊗ b = a·b/16` ([`crate::ifma52`]). Montgomery's trick run with `⊗` throughout gives
-//! `inv_k = α/d_k` for whatever `α` the inversion of the totals puts in: with the prefix
-//! `A_k = A_{k−1} ⊗ d_k` and `I = α/A_last`, `I ⊗ d_k = α/A_{k−1}` and
-//! `I ⊗ A_{k−1} = α/d_k`. With `α = 64`:
-//! - `λ₄ = (y_p − y_b) ⊗ inv_k = 4λ`;
-//! - `λ₄ ⊗ λ₄ = λ²`;
-//! - `16λ ⊗ (x_b − x₃) = λ(x_b − x₃)`, with `16λ = 4·λ₄` from two doublings.
+//! On the values the data stands for (`R = 2^(64L)` Montgomery form), the eight-lane product
+//! is `a ⊗ b = a·b/f` with `f = 16` for four limbs and `f = 2³²` for six
+//! ([`crate::ifma52`]). Montgomery's trick run with `⊗` throughout gives `inv_k = α/d_k` for
+//! whatever `α` the inversion of the totals puts in: with the prefix `A_k = A_{k−1} ⊗ d_k`
+//! and `I = α/A_last`, `I ⊗ d_k = α/A_{k−1}` and `I ⊗ A_{k−1} = α/d_k`. With `α = f^{3/2}`
+//! (64, or `2⁴⁸`):
+//! - `λ' = (y_p − y_b) ⊗ inv_k = f^{1/2}·λ` (`4λ`, or `2¹⁶λ`);
+//! - `λ' ⊗ λ' = λ²`;
+//! - `fλ ⊗ (x_b − x₃) = λ(x_b − x₃)`, with `fλ = f^{1/2}·λ'` from two doublings when
+//!   `f = 16`, and as `λ' ⊗ α` (one product with a constant) when `f = 2³²`.
 //!
 //! Values stay in `[0, 2p)` (the product of two such values does too) and are made canonical
 //! before they are stored as points.
 
-use crate::ifma52::{load8, load8_xy, store8, store8_xy, to52, Lanes, Modulus52, V5};
+use crate::ifma52::{load8, load8_xy, splat, store8, store8_xy, to52, Lanes, Modulus52, V};
 
-/// Pending additions of one batch: `[x, y]` words, four limbs each.
-pub(crate) type Pair = [[u64; 4]; 2];
+/// Pending additions of one batch: `[x, y]` words, `L` limbs each.
+pub(crate) type Pair<const L: usize> = [[u64; L]; 2];
 
-/// The eight-lane batch additions for one base field.
+/// The eight-lane batch additions for one base field stored in `L` limbs, computed in `N`.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct WideFlush {
-    m: Modulus52,
+pub(crate) struct WideFlush<const L: usize, const N: usize> {
+    m: Modulus52<L, N>,
+    /// `α` as words of the field's storage, in 52-bit limbs.
+    alpha: [u64; N],
 }
 
-/// `α = 2^ALPHA_LOG2 = 64`, what the inverses of [`WideFlush::run`] carry (see the module
-/// docs).
-pub(crate) const ALPHA_LOG2: u32 = 6;
+impl<const L: usize, const N: usize> WideFlush<L, N> {
+    /// `log₂ α`: `α = f^{3/2}` is what the inverses of [`WideFlush::run`] carry (see the
+    /// module docs).
+    pub(crate) const ALPHA_LOG2: u32 = 3 * Modulus52::<L, N>::F_LOG2 / 2;
 
-impl WideFlush {
-    /// The additions modulo `p` (odd, below `2²⁵⁴`), or `None` when the CPU lacks AVX-512 IFMA
-    /// (or it is turned off).
-    pub(crate) fn new(p: [u64; 4]) -> Option<Self> {
-        Modulus52::new(p).map(|m| Self { m })
+    /// The additions modulo `p` (odd, below `2^(64L − 2)`), with `alpha` the canonical words
+    /// of `2^ALPHA_LOG2` in the field's storage; `None` when the CPU lacks AVX-512 IFMA (or it
+    /// is turned off) or the shape is not supported.
+    pub(crate) fn new(p: [u64; L], alpha: [u64; L]) -> Option<Self> {
+        Modulus52::new(p).map(|m| Self {
+            m,
+            alpha: to52(alpha),
+        })
     }
 
     /// `out[k] = bks[k] + pts[k]` for every `k` (affine, canonical words), where no `x`
@@ -56,12 +65,12 @@ impl WideFlush {
     /// `α/t` (`α = 2^ALPHA_LOG2`).
     pub(crate) fn run(
         &self,
-        pts: &[Pair],
-        bks: &[Pair],
-        den: &mut [[u64; 4]],
-        pre: &mut [[u64; 4]],
-        out: &mut [Pair],
-        invert: impl FnOnce(&mut [[u64; 4]; 16]),
+        pts: &[Pair<L>],
+        bks: &[Pair<L>],
+        den: &mut [[u64; L]],
+        pre: &mut [[u64; L]],
+        out: &mut [Pair<L>],
+        invert: impl FnOnce(&mut [[u64; L]; 16]),
     ) {
         let n = pts.len();
         let same = [bks.len(), den.len(), pre.len(), out.len()]
@@ -86,13 +95,13 @@ impl WideFlush {
     #[target_feature(enable = "avx512f,avx512ifma")]
     unsafe fn forward(
         &self,
-        pts: *const Pair,
-        bks: *const Pair,
-        den: &mut [[u64; 4]],
-        pre: &mut [[u64; 4]],
-    ) -> [[u64; 4]; 16] {
+        pts: *const Pair<L>,
+        bks: *const Pair<L>,
+        den: &mut [[u64; L]],
+        pre: &mut [[u64; L]],
+    ) -> [[u64; L]; 16] {
         let k = self.m.lanes();
-        let one = crate::ifma52::splat(&to52([1, 0, 0, 0]));
+        let one = splat(&to52::<L, N>(core::array::from_fn(|i| (i == 0) as u64)));
         let mut acc = [one, one];
         for g in 0..den.len() / 8 {
             let i = 8 * g;
@@ -107,7 +116,7 @@ impl WideFlush {
             };
             acc[g & 1] = k.mul(&acc[g & 1], &d);
         }
-        let mut tot = [[0u64; 4]; 16];
+        let mut tot = [[0u64; L]; 16];
         // SAFETY: `tot` holds 16 elements.
         unsafe {
             store8(tot.as_mut_ptr(), &k.fin(&acc[0]));
@@ -120,14 +129,15 @@ impl WideFlush {
     #[target_feature(enable = "avx512f,avx512ifma")]
     unsafe fn backward(
         &self,
-        pts: *const Pair,
-        bks: *const Pair,
-        den: &[[u64; 4]],
-        pre: &[[u64; 4]],
-        out: *mut Pair,
-        tot: &[[u64; 4]; 16],
+        pts: *const Pair<L>,
+        bks: *const Pair<L>,
+        den: &[[u64; L]],
+        pre: &[[u64; L]],
+        out: *mut Pair<L>,
+        tot: &[[u64; L]; 16],
     ) {
         let k = self.m.lanes();
+        let alpha = splat(&self.alpha);
         // SAFETY: `tot` holds 16 elements.
         let mut inv = unsafe { [load8(tot.as_ptr()), load8(tot.as_ptr().add(8))] };
         for g in (0..den.len() / 8).rev() {
@@ -144,21 +154,36 @@ impl WideFlush {
             };
             let e = k.mul(&inv[c], &a);
             inv[c] = k.mul(&inv[c], &d);
-            let (x3, y3) = sum(&k, &e, &xp, &yp, &xb, &yb);
+            let (x3, y3) = sum::<L, N>(&k, &alpha, &e, &xp, &yp, &xb, &yb);
             // SAFETY: as above.
             unsafe { store8_xy(out.add(i), &k.fin(&x3), &k.fin(&y3)) };
         }
     }
 }
 
-/// `(x₃, y₃) = (x_b, y_b) + (x_p, y_p)` given `inv = 64/(x_p − x_b)` (see the module docs).
+/// `(x₃, y₃) = (x_b, y_b) + (x_p, y_p)` given `inv = α/(x_p − x_b)` and `α` in lanes (see
+/// the module docs).
 #[inline]
 #[target_feature(enable = "avx512f,avx512ifma")]
-fn sum(k: &Lanes, inv: &V5, xp: &V5, yp: &V5, xb: &V5, yb: &V5) -> (V5, V5) {
-    let l4 = k.mul(&k.sub(yp, yb), inv);
-    let x3 = k.sub(&k.sub(&k.mul(&l4, &l4), xb), xp);
-    let l8 = k.add(&l4, &l4);
-    let l16 = k.add(&l8, &l8);
-    let y3 = k.sub(&k.mul(&l16, &k.sub(xb, &x3)), yb);
+fn sum<const L: usize, const N: usize>(
+    k: &Lanes<N>,
+    alpha: &V<N>,
+    inv: &V<N>,
+    xp: &V<N>,
+    yp: &V<N>,
+    xb: &V<N>,
+    yb: &V<N>,
+) -> (V<N>, V<N>) {
+    // λ' = f^{1/2}·λ.
+    let l = k.mul(&k.sub(yp, yb), inv);
+    let x3 = k.sub(&k.sub(&k.mul(&l, &l), xb), xp);
+    // fλ: f^{1/2} = 4 is two doublings; 2¹⁶ is cheaper as one product with α.
+    let lf = if Modulus52::<L, N>::F_LOG2 == 4 {
+        let l2 = k.add(&l, &l);
+        k.add(&l2, &l2)
+    } else {
+        k.mul(&l, alpha)
+    };
+    let y3 = k.sub(&k.mul(&lf, &k.sub(xb, &x3)), yb);
     (x3, y3)
 }

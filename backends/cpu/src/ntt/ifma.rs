@@ -18,7 +18,7 @@ use crate::ifma52::{load8, splat, store8, to52, Lanes, Modulus52, V5};
 /// The IFMA butterflies for one modulus `p < 2²⁵⁴`.
 #[derive(Clone, Copy)]
 pub(super) struct Ifma {
-    m: Modulus52,
+    m: Modulus52<4, 5>,
 }
 
 impl Ifma {
@@ -31,6 +31,7 @@ impl Ifma {
     /// `16·c mod p` for a canonical twiddle `c`, in 52-bit limbs (see the module docs).
     #[inline(always)]
     fn twiddle(&self, c: &[u64; 4]) -> [u64; 5] {
+        // 16 = f (`Modulus52::F_LOG2` = 4 for this shape).
         let mut x = *c;
         for _ in 0..4 {
             let (d, _) = super::arith::add4(&x, &x);
@@ -172,20 +173,20 @@ impl Ifma {
 /// `(a + c·b, a − c·b)` in `[0, 2p)` for `a, b` in `[0, 2p)` and the prepared twiddle `c`.
 #[inline]
 #[target_feature(enable = "avx512f,avx512ifma")]
-fn ct(k: &Lanes, a: &V5, b: &V5, c: &V5) -> (V5, V5) {
+fn ct(k: &Lanes<5>, a: &V5, b: &V5, c: &V5) -> (V5, V5) {
     ct1(k, a, &k.mul(b, c))
 }
 
 /// `(a + b, a − b)` in `[0, 2p)`.
 #[inline]
 #[target_feature(enable = "avx512f,avx512ifma")]
-fn ct1(k: &Lanes, a: &V5, b: &V5) -> (V5, V5) {
+fn ct1(k: &Lanes<5>, a: &V5, b: &V5) -> (V5, V5) {
     (k.add(a, b), k.sub(a, b))
 }
 
 /// `(a + b, (a − b)·c)` in `[0, 2p)`.
 #[inline]
 #[target_feature(enable = "avx512f,avx512ifma")]
-fn gs(k: &Lanes, a: &V5, b: &V5, c: &V5) -> (V5, V5) {
+fn gs(k: &Lanes<5>, a: &V5, b: &V5, c: &V5) -> (V5, V5) {
     (k.add(a, b), k.mul(&k.sub(a, b), c))
 }

@@ -87,9 +87,15 @@
 //! IFMA, every run of at least eight butterflies with one twiddle takes an eight-lane path
 //! in radix 2⁵² instead (module `ifma`); the shorter blocks of the last levels and the tails stay
 //! on the scalar butterflies.
+//!
+//! Goldilocks takes its own eight-lane butterflies where the CPU has AVX-512F (module `gold`:
+//! canonical values, 64×64-bit products from four `vpmuludq`, Plonky2's reduction), with the
+//! same split between runs of at least eight butterflies and the scalar rest.
 
 mod arith;
 mod blocked;
+#[cfg(target_arch = "x86_64")]
+mod gold;
 #[cfg(target_arch = "x86_64")]
 mod ifma;
 mod kernels;
@@ -387,7 +393,7 @@ fn brv(i: usize, bits: u32) -> usize {
 /// The lazily reduced 4-limb arithmetic when `F` is a 4-limb Montgomery field (storage =
 /// Montgomery limbs with `R = 2²⁵⁶`) whose modulus is below `2²⁵⁴`; decided once per call.
 fn mont4<F: PrimeField>() -> Option<Mont4Lazy> {
-    Mont4Lazy::new(crate::mont4_modulus::<F>()?)
+    Mont4Lazy::new(crate::mont_modulus::<F, 4>()?)
 }
 
 /// True when a transform of `rows × w` elements of `E` takes the cache-blocked path.
@@ -422,30 +428,41 @@ where
     }
 }
 
+/// The Goldilocks butterflies with AVX-512F lanes when `F` is Goldilocks and the CPU has
+/// them; decided once per call.
+#[cfg(target_arch = "x86_64")]
+fn gold<F: PrimeField>() -> Option<gold::Gold> {
+    use core::any::TypeId;
+    (TypeId::of::<F>() == TypeId::of::<zkaccel_backend::Goldilocks>())
+        .then(gold::Gold::new)
+        .flatten()
+}
+
+/// Runs `$go(arith, data, tw)` on the best arithmetic for `F`: the lazy 4-limb one, the
+/// Goldilocks lanes, or the field's own (the data and twiddles cast to the arithmetic's
+/// element type, which has the same layout).
+macro_rules! with_best_arith {
+    ($F:ty, $data:expr, $tw:expr, $go:expr) => {{
+        let (data, tw) = ($data, $tw);
+        if let Some(ar) = mont4::<$F>() {
+            return $go(ar, bytemuck::cast_slice_mut(data), bytemuck::cast_slice(tw));
+        }
+        #[cfg(target_arch = "x86_64")]
+        if let Some(ar) = gold::<$F>() {
+            return $go(ar, bytemuck::cast_slice_mut(data), bytemuck::cast_slice(tw));
+        }
+        $go(Plain::<$F>::new(), data, tw)
+    }};
+}
+
 /// Natural in, bit-reversed out, on the best arithmetic for `F` (see [`kernels::nr`]).
 fn nr<F: PrimeField>(data: &mut [F], w: usize, tw: &[F]) {
-    match mont4::<F>() {
-        Some(ar) => nr_with(
-            ar,
-            bytemuck::cast_slice_mut(data),
-            w,
-            bytemuck::cast_slice(tw),
-        ),
-        None => nr_with(Plain::<F>::new(), data, w, tw),
-    }
+    with_best_arith!(F, data, tw, |ar, d, t| nr_with(ar, d, w, t))
 }
 
 /// Bit-reversed in, natural out, on the best arithmetic for `F` (see [`kernels::rn`]).
 fn rn<F: PrimeField>(data: &mut [F], w: usize, tw: &[F]) {
-    match mont4::<F>() {
-        Some(ar) => rn_with(
-            ar,
-            bytemuck::cast_slice_mut(data),
-            w,
-            bytemuck::cast_slice(tw),
-        ),
-        None => rn_with(Plain::<F>::new(), data, w, tw),
-    }
+    with_best_arith!(F, data, tw, |ar, d, t| rn_with(ar, d, w, t))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1269,6 +1286,53 @@ mod tests {
     fn wide_transforms_match_portable() {
         check_wide_transforms::<Bn254Fr>();
         check_wide_transforms::<zkaccel_backend::curves::Bls12_377Fr>();
+    }
+
+    /// Goldilocks: whole transforms on the AVX-512F lanes and on the field's own scalar
+    /// butterflies give the same words (single columns, recursive and cache-blocked, and
+    /// interleaved rows with scalar tails).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn goldilocks_lanes_match_scalar_transforms() {
+        let Some(ar) = gold::<Goldilocks>() else {
+            println!("no AVX-512F here: the Goldilocks lanes are not used");
+            return;
+        };
+        let blocked_at = (BLOCKED_MIN_BYTES / 8).trailing_zeros();
+        for (log_n, w) in [
+            (1u32, 1usize),
+            (3, 1),
+            (4, 1),
+            (5, 1),
+            (9, 1),
+            (12, 1),
+            (blocked_at, 1),
+            (blocked_at + 1, 1),
+            (6, 3),
+            (5, 8),
+            (7, 9),
+            (3, 17),
+        ] {
+            let dom = domain::<Goldilocks>(log_n);
+            let mut x = random_vec::<Goldilocks>(w << log_n, 70 + log_n as u64 + w as u64);
+            // Edge values among the random ones.
+            let len = x.len();
+            for (i, v) in [0, 1, Goldilocks::P - 1, Goldilocks::P - 2, 0xffff_ffff]
+                .into_iter()
+                .enumerate()
+            {
+                x[i * 7 % len] = Goldilocks::new(v);
+            }
+            for tw in [&dom.tw, &dom.tw_inv] {
+                let (mut a, mut b) = (x.clone(), x.clone());
+                nr_with(ar, &mut a, w, tw);
+                nr_with(Plain::<Goldilocks>::new(), &mut b, w, tw);
+                assert_eq!(a, b, "nr 2^{log_n} x{w}");
+                rn_with(ar, &mut a, w, tw);
+                rn_with(Plain::<Goldilocks>::new(), &mut b, w, tw);
+                assert_eq!(a, b, "rn 2^{log_n} x{w}");
+            }
+        }
     }
 
     /// Every order, direction and a coset at the sizes around the blocked-path threshold
