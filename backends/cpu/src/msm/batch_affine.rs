@@ -25,9 +25,8 @@
 //!
 //! Where the CPU has AVX-512 IFMA and the base field has four Montgomery limbs below `2²⁵⁴`
 //! (BN254 G1) or six below `2³⁸²` (BLS12-381 and BLS12-377 G1), a batch runs on eight lanes
-//! instead (module `msm::wide`): `insert` only records
-//! the bucket's value next to the point, and the flush does the products of Montgomery's
-//! trick and the additions eight at a time.
+//! instead (module `msm::wide`): `insert` only records the bucket's value next to the point,
+//! and the flush does the products of Montgomery's trick and the additions eight at a time.
 
 use zkaccel_backend::field::Field;
 use zkaccel_backend::{Affine, CurveGroup, Xyzz};
@@ -125,7 +124,7 @@ pub struct BatchAffineBuckets<C: CurveGroup> {
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy, Debug)]
 enum Wide {
-    /// Four 64-bit limbs, five 52-bit lanes limbs (BN254).
+    /// Four 64-bit limbs, five 52-bit lane limbs (BN254).
     Four(super::wide::WideFlush<4, 5>),
     /// Six 64-bit limbs, eight 52-bit lane limbs (BLS12-381, BLS12-377).
     Six(super::wide::WideFlush<6, 8>),
@@ -376,7 +375,7 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
     /// values.
     #[cfg(target_arch = "x86_64")]
     fn flush_wide<const L: usize, const N: usize>(&mut self, wide: &super::wide::WideFlush<L, N>) {
-        use super::wide::{Pair, WideFlush};
+        use super::wide::Pair;
         let len = self.batch_bucket.len();
         let n = len.next_multiple_of(8);
         let one: [u64; L] = core::array::from_fn(|i| (i == 0) as u64);
@@ -411,10 +410,7 @@ impl<C: CurveGroup> BatchAffineBuckets<C> {
                     *b = all;
                     all *= *v;
                 }
-                let mut alpha = C::Base::ONE;
-                for _ in 0..WideFlush::<L, N>::ALPHA_LOG2 {
-                    alpha = alpha.double();
-                }
+                let alpha: C::Base = bytemuck::cast(wide.alpha);
                 let mut inv = all.inverse_vartime().expect("non-zero product") * alpha;
                 for i in (0..16).rev() {
                     tot[i] = bytemuck::cast(inv * before[i]);

@@ -39,8 +39,10 @@ pub(crate) type Pair<const L: usize> = [[u64; L]; 2];
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct WideFlush<const L: usize, const N: usize> {
     m: Modulus52<L, N>,
-    /// `α` as words of the field's storage, in 52-bit limbs.
-    alpha: [u64; N],
+    /// `α = 2^ALPHA_LOG2`: the canonical words of the field's storage.
+    pub(crate) alpha: [u64; L],
+    /// `α` in 52-bit limbs.
+    alpha52: [u64; N],
 }
 
 impl<const L: usize, const N: usize> WideFlush<L, N> {
@@ -54,7 +56,8 @@ impl<const L: usize, const N: usize> WideFlush<L, N> {
     pub(crate) fn new(p: [u64; L], alpha: [u64; L]) -> Option<Self> {
         Modulus52::new(p).map(|m| Self {
             m,
-            alpha: to52(alpha),
+            alpha,
+            alpha52: to52(alpha),
         })
     }
 
@@ -137,7 +140,7 @@ impl<const L: usize, const N: usize> WideFlush<L, N> {
         tot: &[[u64; L]; 16],
     ) {
         let k = self.m.lanes();
-        let alpha = splat(&self.alpha);
+        let alpha = splat(&self.alpha52);
         // SAFETY: `tot` holds 16 elements.
         let mut inv = unsafe { [load8(tot.as_ptr()), load8(tot.as_ptr().add(8))] };
         for g in (0..den.len() / 8).rev() {

@@ -42,51 +42,6 @@ impl Gold {
     pub(super) fn new() -> Option<Self> {
         crate::avx512_enabled().then_some(Self { _cpu: () })
     }
-
-    /// Butterflies with one twiddle on the first multiple of 8 of `lo`/`hi` (see
-    /// [`Arith::wide2`]); returns how many pairs it did.
-    fn two(
-        self,
-        gs: bool,
-        lo: &mut [Goldilocks],
-        hi: &mut [Goldilocks],
-        c: Goldilocks,
-        unit: bool,
-    ) -> usize {
-        let n = lo.len().min(hi.len()) & !7;
-        if n > 0 {
-            let (lo, hi, c) = (lo.as_mut_ptr().cast(), hi.as_mut_ptr().cast(), c.value());
-            // SAFETY: a `Gold` exists only when the CPU has AVX-512F; both slices hold at
-            // least `n` elements, and `Goldilocks` is a transparent `u64`.
-            unsafe {
-                match (gs, unit) {
-                    (_, true) => run2::<false, true>(lo, hi, n, c),
-                    (false, false) => run2::<false, false>(lo, hi, n, c),
-                    (true, false) => run2::<true, false>(lo, hi, n, c),
-                }
-            }
-        }
-        n
-    }
-
-    /// Two fused levels on four quarters (see [`Arith::wide4`]); returns how many elements of
-    /// each quarter it did.
-    fn four(self, gs: bool, q: [&mut [Goldilocks]; 4], c: [Goldilocks; 3], unit: bool) -> usize {
-        let n = q.iter().map(|s| s.len()).min().unwrap_or(0) & !7;
-        if n > 0 {
-            let (q, c) = (q.map(|s| s.as_mut_ptr().cast()), c.map(Goldilocks::value));
-            // SAFETY: as in `two`; the four quarters are disjoint and hold `n` elements each.
-            unsafe {
-                match (gs, unit) {
-                    (false, false) => run4::<false, false>(q, n, c),
-                    (false, true) => run4::<false, true>(q, n, c),
-                    (true, false) => run4::<true, false>(q, n, c),
-                    (true, true) => run4::<true, true>(q, n, c),
-                }
-            }
-        }
-        n
-    }
 }
 
 impl Arith for Gold {
@@ -118,7 +73,20 @@ impl Arith for Gold {
         unit: bool,
         _fin: bool,
     ) -> usize {
-        self.two(gs, lo, hi, c, unit)
+        let n = lo.len().min(hi.len()) & !7;
+        if n > 0 {
+            let (lo, hi, c) = (lo.as_mut_ptr().cast(), hi.as_mut_ptr().cast(), c.value());
+            // SAFETY: a `Gold` exists only when the CPU has AVX-512F; both slices hold at
+            // least `n` elements, and `Goldilocks` is a transparent `u64`.
+            unsafe {
+                match (gs, unit) {
+                    (_, true) => run2::<false, true>(lo, hi, n, c),
+                    (false, false) => run2::<false, false>(lo, hi, n, c),
+                    (true, false) => run2::<true, false>(lo, hi, n, c),
+                }
+            }
+        }
+        n
     }
     #[inline(always)]
     fn wide4(
@@ -129,11 +97,24 @@ impl Arith for Gold {
         unit: bool,
         _fin: bool,
     ) -> usize {
-        self.four(gs, q, c, unit)
+        let n = q.iter().map(|s| s.len()).min().unwrap_or(0) & !7;
+        if n > 0 {
+            let (q, c) = (q.map(|s| s.as_mut_ptr().cast()), c.map(Goldilocks::value));
+            // SAFETY: as in `wide2`; the four quarters are disjoint and hold `n` elements each.
+            unsafe {
+                match (gs, unit) {
+                    (false, false) => run4::<false, false>(q, n, c),
+                    (false, true) => run4::<false, true>(q, n, c),
+                    (true, false) => run4::<true, false>(q, n, c),
+                    (true, true) => run4::<true, true>(q, n, c),
+                }
+            }
+        }
+        n
     }
 }
 
-/// The loop of [`Gold::two`]: Cooley–Tukey `(a, b) ← (a + c·b, a − c·b)`, or Gentleman–Sande
+/// The loop of [`Gold`]'s `wide2`: Cooley–Tukey `(a, b) ← (a + c·b, a − c·b)`, or Gentleman–Sande
 /// `(a, b) ← (a + b, (a − b)·c)` when `GS`, on `n` (a multiple of 8) pairs; `UNIT`: `c = 1`.
 #[target_feature(enable = "avx512f")]
 unsafe fn run2<const GS: bool, const UNIT: bool>(lo: *mut u64, hi: *mut u64, n: usize, c: u64) {
@@ -149,7 +130,7 @@ unsafe fn run2<const GS: bool, const UNIT: bool>(lo: *mut u64, hi: *mut u64, n: 
     }
 }
 
-/// The loop of [`Gold::four`]: Cooley–Tukey level one with `c[0]` (`q0/q2`, `q1/q3`) then
+/// The loop of [`Gold`]'s `wide4`: Cooley–Tukey level one with `c[0]` (`q0/q2`, `q1/q3`) then
 /// level two with `c[1]` (`q0/q1`) and `c[2]` (`q2/q3`); Gentleman–Sande when `GS`, the same
 /// levels in the opposite order (as `kernels::ct_block4`/`gs_block4`); `UNIT`:
 /// `c[0] = c[1] = 1`.

@@ -1246,6 +1246,18 @@ mod tests {
         check_ifma_butterflies::<zkaccel_backend::curves::Bls12_377Fr>();
     }
 
+    /// `(log₂ rows, columns)` of the wide-path transform tests for elements of `bytes`
+    /// bytes: short and long single columns, the first two cache-blocked sizes, and
+    /// interleaved rows that are not a multiple of eight elements (scalar tails).
+    fn wide_cases(bytes: usize) -> Vec<(u32, usize)> {
+        let blocked_at = (BLOCKED_MIN_BYTES / bytes).trailing_zeros();
+        let mut v: Vec<(u32, usize)> = [1, 3, 4, 5, 9, 12, blocked_at, blocked_at + 1]
+            .map(|l| (l, 1))
+            .to_vec();
+        v.extend([(6, 3), (5, 8), (7, 9), (3, 17)]);
+        v
+    }
+
     /// Whole transforms with and without the wide path (and the assembly product) agree,
     /// for both kernels, single columns (recursive and cache-blocked) and interleaved
     /// batches whose rows are not a multiple of eight elements (scalar tails).
@@ -1253,20 +1265,7 @@ mod tests {
         let ar = mont4::<F>().expect("lazy 4-limb path");
         println!("{:?}: wide IFMA path in use: {}", F::ID, ar.has_ifma());
         let portable = ar.portable();
-        let blocked_at = (BLOCKED_MIN_BYTES / 32).trailing_zeros();
-        for (log_n, w) in [
-            (1u32, 1usize),
-            (3, 1),
-            (4, 1),
-            (5, 1),
-            (9, 1),
-            (12, 1),
-            (blocked_at, 1),
-            (6, 3),
-            (5, 8),
-            (7, 9),
-            (3, 17),
-        ] {
+        for (log_n, w) in wide_cases(32) {
             let dom = domain::<F>(log_n);
             let x = random_vec::<F>(w << log_n, 7 + log_n as u64 + w as u64);
             for tw in [&dom.tw, &dom.tw_inv] {
@@ -1298,21 +1297,7 @@ mod tests {
             println!("no AVX-512F here: the Goldilocks lanes are not used");
             return;
         };
-        let blocked_at = (BLOCKED_MIN_BYTES / 8).trailing_zeros();
-        for (log_n, w) in [
-            (1u32, 1usize),
-            (3, 1),
-            (4, 1),
-            (5, 1),
-            (9, 1),
-            (12, 1),
-            (blocked_at, 1),
-            (blocked_at + 1, 1),
-            (6, 3),
-            (5, 8),
-            (7, 9),
-            (3, 17),
-        ] {
+        for (log_n, w) in wide_cases(8) {
             let dom = domain::<Goldilocks>(log_n);
             let mut x = random_vec::<Goldilocks>(w << log_n, 70 + log_n as u64 + w as u64);
             // Edge values among the random ones.
