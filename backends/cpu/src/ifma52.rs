@@ -330,7 +330,7 @@ fn shl(x: __m512i, s: usize) -> __m512i {
 fn from64<const L: usize, const N: usize>(l: [__m512i; L]) -> V<N> {
     let m = _mm512_set1_epi64(MASK52 as i64);
     if L == 4 {
-        // Spelled out for the four-limb shape (see `mul5`).
+        // Spelled out for the four-limb shape (see `mont_mul!`).
         let [l0, l1, l2, l3]: [__m512i; 4] = cast(l);
         let (and, or) = (_mm512_and_si512, _mm512_or_si512);
         return cast([
@@ -364,8 +364,8 @@ fn from64<const L: usize, const N: usize>(l: [__m512i; L]) -> V<N> {
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn to64<const L: usize, const N: usize>(x: &V<N>) -> [__m512i; L] {
-    if N == 5 {
-        // Spelled out for the four-limb shape (see `mul5`).
+    if L == 4 {
+        // Spelled out for the four-limb shape (see `mont_mul!`).
         let x: V5 = cast(*x);
         let or = _mm512_or_si512;
         return cast([

@@ -31,9 +31,8 @@ impl Ifma {
     /// `16·c mod p` for a canonical twiddle `c`, in 52-bit limbs (see the module docs).
     #[inline(always)]
     fn twiddle(&self, c: &[u64; 4]) -> [u64; 5] {
-        // 16 = f (`Modulus52::F_LOG2` = 4 for this shape).
         let mut x = *c;
-        for _ in 0..4 {
+        for _ in 0..Modulus52::<4, 5>::F_LOG2 {
             let (d, _) = super::arith::add4(&x, &x);
             let (e, borrow) = super::arith::sub4(&d, &self.m.p64);
             x = if borrow { d } else { e };

@@ -85,8 +85,8 @@
 //! written with `mulx`/`adcx`/`adox` when the CPU has BMI2 and ADX (detected at run time;
 //! a portable loop otherwise, tested to give identical words). Where the CPU has AVX-512
 //! IFMA, every run of at least eight butterflies with one twiddle takes an eight-lane path
-//! in radix 2⁵² instead (module `ifma`); the shorter blocks of the last levels and the tails stay
-//! on the scalar butterflies.
+//! in radix 2⁵² instead (module `ifma`); the shorter blocks of the last levels and the tails
+//! stay on the scalar butterflies.
 //!
 //! Goldilocks takes its own eight-lane butterflies where the CPU has AVX-512F (module `gold`:
 //! canonical values, 64×64-bit products from four `vpmuludq`, Plonky2's reduction), with the
@@ -1140,8 +1140,9 @@ mod tests {
 
     /// The AVX-512 IFMA butterflies against the scalar lazy ones, on runs of eight with
     /// extreme inputs (`0`, `1`, `p − 1`, `p`, `2p − 1`) and random ones in `[0, 2p)`, extreme
-    /// and random twiddles, every kind (Cooley–Tukey and Gentleman–Sande, single and fused levels, unit or not): outputs
-    /// must lie in `[0, 2p)` and agree mod `p`, and be equal word for word when final.
+    /// and random twiddles, every kind (Cooley–Tukey and Gentleman–Sande, single and fused
+    /// levels, unit or not): outputs must lie in `[0, 2p)` and agree mod `p`, and be equal
+    /// word for word when final.
     #[cfg(target_arch = "x86_64")]
     fn check_ifma_butterflies<F: PrimeField>() {
         let Some(ar) = mont4::<F>() else {
