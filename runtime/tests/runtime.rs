@@ -170,6 +170,82 @@ fn coordinates_not_reduced() {
     );
 }
 
+/// The range checks run on chunks in parallel: the first unreduced input is still the one
+/// reported wherever the chunks fall, for each storage form (Goldilocks canonical, BabyBear
+/// and the large fields in Montgomery form), for scalars and for coordinates.
+#[test]
+fn first_unreduced_input_is_reported_across_chunks() {
+    // Indices in three different chunks, written out of order.
+    const BAD: [usize; 3] = [40_000, 20_001, 60_000];
+    fn ntt_case<F: TwoAdicField>(rt: &Runtime, stored: &[u8]) {
+        let mut data = vec![F::ONE; 1 << 16];
+        let size = core::mem::size_of::<F>();
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut data);
+        for i in BAD {
+            bytes[i * size..(i + 1) * size].copy_from_slice(stored);
+        }
+        let d = rt.ntt_domain::<F>(16).unwrap();
+        assert_eq!(
+            d.run(&mut data, &NttConfig::default()).unwrap_err(),
+            Error::ElementNotReduced {
+                index: 20_001,
+                field: F::ID
+            }
+        );
+    }
+    let rt = Runtime::new().unwrap();
+    ntt_case::<Goldilocks>(&rt, &Goldilocks::modulus()[0].to_le_bytes());
+    ntt_case::<Goldilocks>(&rt, &u64::MAX.to_le_bytes());
+    ntt_case::<zkaccel::BabyBear>(&rt, &0x7800_0001u32.to_le_bytes());
+    ntt_case::<Bn254Fr>(&rt, bytemuck::cast_slice(&Bn254Fr::modulus()));
+
+    let n = 1 << 16;
+    let (b, s) = random_instance::<Bn254G1>(1);
+    let (b, s) = (vec![b[0]; n], vec![s[0]; n]);
+    let q = <<Bn254G1 as CurveGroup>::BasePrime as PrimeField>::modulus();
+    let mut scalars: Vec<[u64; 4]> = vec![[7, 0, 0, 0]; n];
+    let mut bytes: Vec<u8> = bytemuck::cast_slice(&b).to_vec();
+    for i in BAD {
+        scalars[i] = Bn254Fr::modulus();
+        // y of point i (Montgomery encoding: its limbs are checked against q as they are).
+        bytes[64 * i + 32..64 * i + 64].copy_from_slice(bytemuck::cast_slice(&q));
+    }
+    let err = rt
+        .msm_view(
+            PointsView::from_affine(&b),
+            ScalarsView::<Bn254Fr>::from_canonical(&scalars),
+            &MsmOptions::default(),
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::ScalarNotReduced {
+            index: 20_001,
+            field: zkaccel::FieldId::Bn254Fr
+        }
+    );
+    let raw = RawPoints::new(
+        Bn254G1::id(),
+        &bytes,
+        n,
+        64,
+        Infinity::ZeroCoordinates,
+        Encoding::Montgomery,
+    )
+    .unwrap();
+    let err = rt
+        .msm_raw(
+            &raw,
+            &ScalarsView::from_elements(&s).raw(),
+            &MsmOptions::default(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::PointNotReduced { index: 20_001, .. }),
+        "{err}"
+    );
+}
+
 #[test]
 fn bad_layouts_are_rejected_before_dispatch() {
     let bytes = vec![0u8; 100];

@@ -270,7 +270,13 @@ impl<'a, C: CurveGroup> PointsView<'a, C> {
     /// Checks that every coordinate of every non-infinity point is below the modulus:
     /// returns the index of the first bad point.
     pub fn check_encoding(&self) -> Result<(), usize> {
-        for i in 0..self.len() {
+        self.check_encoding_in(0..self.len())
+    }
+
+    /// [`PointsView::check_encoding`] for the points in `range` (clamped to the view), so
+    /// that callers can split the check across threads.
+    pub fn check_encoding_in(&self, range: core::ops::Range<usize>) -> Result<(), usize> {
+        for i in range.start..range.end.min(self.len()) {
             if let Infinity::FlagByte { .. } = self.raw.infinity {
                 if self.is_identity_at(i) {
                     continue;
@@ -283,7 +289,7 @@ impl<'a, C: CurveGroup> PointsView<'a, C> {
                 // integer; either must be below p.
                 let limbs =
                     bytemuck::cast_ref::<C::BasePrime, <C::BasePrime as PrimeField>::Limbs>(c);
-                if <C::BasePrime as PrimeField>::from_canonical(limbs).is_none() {
+                if !<C::BasePrime as PrimeField>::below_modulus(limbs) {
                     return Err(i);
                 }
             }
@@ -414,13 +420,18 @@ impl<'a, F: PrimeField<Limbs = [u64; 4]>> ScalarsView<'a, F> {
     }
     /// Index of the first scalar not below the modulus, if any.
     pub fn check_encoding(&self) -> Result<(), usize> {
-        match self
-            .raw
-            .limbs
+        self.check_encoding_in(0..self.len())
+    }
+
+    /// [`ScalarsView::check_encoding`] for the scalars in `range` (clamped to the view).
+    pub fn check_encoding_in(&self, range: core::ops::Range<usize>) -> Result<(), usize> {
+        let end = range.end.min(self.len());
+        let start = range.start.min(end);
+        match self.raw.limbs[start..end]
             .iter()
-            .position(|l| F::from_canonical(l).is_none())
+            .position(|l| !F::below_modulus(l))
         {
-            Some(i) => Err(i),
+            Some(i) => Err(start + i),
             None => Ok(()),
         }
     }

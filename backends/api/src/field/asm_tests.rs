@@ -158,6 +158,67 @@ fn check_add_sub_reduce<P: FpParams<N>, const N: usize>() {
     }
 }
 
+/// The conversions between canonical integers and the Montgomery storage (run-time products
+/// since the range checks were made cheap) and the range checks themselves, against big
+/// integers, on `values` and on the integers just at and above `p`.
+fn check_conversions<P: FpParams<N>, const N: usize>() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0xc0 ^ N as u64);
+    let vals = values::<P, N>(&mut rng, 40);
+    let (p, pb) = (P::MODULUS, big(&P::MODULUS));
+    let r = BigUint::from(1u8) << (64 * N as u32);
+    let rinv = (&r % &pb).modpow(&(&pb - 2u32), &pb);
+    for v in &vals {
+        let canonical = Fp::<P, N>::from_canonical(v).expect("below p");
+        assert_eq!(
+            canonical.limbs,
+            from_big::<N>(&(big(v) * &r % &pb)),
+            "{v:x?}"
+        );
+        assert_eq!(canonical.to_canonical(), *v, "round trip {v:x?}");
+        let stored = Fp::<P, N>::from_montgomery(v).expect("below p");
+        assert_eq!(
+            stored.to_canonical(),
+            from_big::<N>(&(big(v) * &rinv % &pb))
+        );
+        assert_eq!(stored.to_canonical(), stored.to_canonical_limbs());
+        assert!(Fp::<P, N>::below_modulus(v) && stored.is_reduced());
+        assert_eq!(
+            Fp::<P, N>::from_u64(v[0]).to_canonical(),
+            from_big::<N>(&(BigUint::from(v[0]) % &pb))
+        );
+    }
+    let mut one = [0u64; N];
+    one[0] = 1;
+    // p, p + 1, and 2^(64N) − 1 (the top limb decides) and p's top limb with zeros below it
+    // plus one (a lower limb decides).
+    let mut top_only = [0u64; N];
+    top_only[N - 1] = p[N - 1];
+    let top_plus: [u64; N] = limbs::add(&top_only, &one).0;
+    for bad in [p, limbs::add(&p, &one).0, [u64::MAX; N]] {
+        assert!(!Fp::<P, N>::below_modulus(&bad), "{bad:x?}");
+        assert!(Fp::<P, N>::from_canonical(&bad).is_none());
+        assert!(!Fp::<P, N>::from_montgomery_unchecked(bad).is_reduced());
+    }
+    // Below p although its top limb equals p's (p's lower limbs are not all zero).
+    assert!(Fp::<P, N>::below_modulus(&top_plus));
+    // p − 1 and the largest value with p's top limb minus one.
+    let mut top_less = [u64::MAX; N];
+    top_less[N - 1] = p[N - 1] - 1;
+    for good in [limbs::sub(&p, &one).0, top_less] {
+        assert!(Fp::<P, N>::below_modulus(&good), "{good:x?}");
+    }
+}
+
+#[test]
+fn conversions_and_range_checks_all_fields() {
+    check_conversions::<Bn254FqParams, 4>();
+    check_conversions::<Bn254FrParams, 4>();
+    check_conversions::<Bls12_381FqParams, 6>();
+    check_conversions::<Bls12_381FrParams, 4>();
+    check_conversions::<Bls12_377FqParams, 6>();
+    check_conversions::<Bls12_377FrParams, 4>();
+}
+
 #[test]
 fn add_sub_reduce_all_fields() {
     check_add_sub_reduce::<Bn254FqParams, 4>();

@@ -113,6 +113,26 @@ pub trait PrimeField: Field + bytemuck::Pod {
     /// The Montgomery form `x·R mod p` of the element, with this field's `R`.
     fn to_montgomery(&self) -> Self::Limbs;
 
+    /// True when the integer `v` is below the modulus: the range check every encoded input
+    /// gets (canonical and Montgomery limbs alike), a comparison without arithmetic.
+    fn below_modulus(v: &Self::Limbs) -> bool {
+        let p = Self::modulus();
+        for (a, b) in v.as_ref().iter().rev().zip(p.as_ref().iter().rev()) {
+            if a != b {
+                return a < b;
+            }
+        }
+        false
+    }
+
+    /// True when the element's stored word(s) are reduced. Elements made through this trait
+    /// always are; elements cast from raw bytes (`bytemuck`, the C ABI) need not be, and
+    /// every operation assumes they are. The default is a round trip through the
+    /// Montgomery form; the fields override it with a comparison.
+    fn is_reduced(&self) -> bool {
+        Self::from_montgomery(&self.to_montgomery()) == Some(*self)
+    }
+
     /// A uniformly random element, from a source of random `u64`s (rejection sampling).
     fn random_with(next_u64: &mut dyn FnMut() -> u64) -> Self {
         loop {

@@ -283,22 +283,29 @@ impl<P: FpParams<N>, const N: usize> PrimeField for Fp<P, N> {
     fn from_u64(v: u64) -> Self {
         let mut l = [0u64; N];
         l[0] = v;
-        // v < 2^64 < p for every large field.
-        Self::from_montgomery_unchecked(limbs::mont_mul(&l, &P::R2, &P::MODULUS, P::INV))
+        // v < 2^64 < p for every large field: the Montgomery product v·R²·R⁻¹ = v·R is the
+        // Montgomery form of v (the run-time product, not the `const` one).
+        Self::from_montgomery_unchecked(l) * Self::from_montgomery_unchecked(P::R2)
     }
     fn to_canonical(&self) -> [u64; N] {
-        self.to_canonical_limbs()
+        // x·R times the word 1 (as a stored value) is x·R·1·R⁻¹ = x: one run-time product.
+        let mut one = [0u64; N];
+        one[0] = 1;
+        (*self * Self::from_montgomery_unchecked(one)).limbs
+    }
+    fn below_modulus(v: &[u64; N]) -> bool {
+        !limbs::geq(v, &P::MODULUS)
+    }
+    fn is_reduced(&self) -> bool {
+        // The storage is the Montgomery form, which is reduced when below p.
+        Self::below_modulus(&self.limbs)
     }
     fn from_canonical(v: &[u64; N]) -> Option<Self> {
         if limbs::geq(v, &P::MODULUS) {
             None
         } else {
-            Some(Self::from_montgomery_unchecked(limbs::mont_mul(
-                v,
-                &P::R2,
-                &P::MODULUS,
-                P::INV,
-            )))
+            // v·R²·R⁻¹ = v·R, as in `from_u64`.
+            Some(Self::from_montgomery_unchecked(*v) * Self::from_montgomery_unchecked(P::R2))
         }
     }
     fn from_montgomery(v: &[u64; N]) -> Option<Self> {

@@ -151,6 +151,13 @@ impl PrimeField for Goldilocks {
     fn to_canonical(&self) -> [u64; 1] {
         [self.0]
     }
+    fn below_modulus(v: &[u64; 1]) -> bool {
+        v[0] < Self::P
+    }
+    fn is_reduced(&self) -> bool {
+        // Stored canonical.
+        self.0 < Self::P
+    }
     fn from_canonical(v: &[u64; 1]) -> Option<Self> {
         (v[0] < Self::P).then_some(Self(v[0]))
     }
@@ -305,6 +312,13 @@ impl PrimeField for BabyBear {
     fn to_canonical(&self) -> [u64; 1] {
         [self.value() as u64]
     }
+    fn below_modulus(v: &[u64; 1]) -> bool {
+        v[0] < Self::P as u64
+    }
+    fn is_reduced(&self) -> bool {
+        // Stored in Montgomery form, reduced when below p.
+        self.0 < Self::P
+    }
     fn from_canonical(v: &[u64; 1]) -> Option<Self> {
         (v[0] < Self::P as u64).then(|| Self::new(v[0] as u32))
     }
@@ -342,6 +356,34 @@ mod tests {
         assert_eq!(Goldilocks::from_montgomery(&m), Some(x));
         let w = Goldilocks::max_two_adic_root();
         assert_eq!(w.pow(&[1 << 31]), -Goldilocks::ONE);
+    }
+
+    #[test]
+    fn range_checks_of_the_small_fields() {
+        let gp = Goldilocks::P;
+        for v in [0, 1, gp - 1, u32::MAX as u64, 0xffff_fffe_ffff_ffff] {
+            assert!(
+                Goldilocks::below_modulus(&[v]) && Goldilocks(v).is_reduced(),
+                "{v:x}"
+            );
+        }
+        for v in [gp, gp + 1, u64::MAX] {
+            assert!(
+                !Goldilocks::below_modulus(&[v]) && !Goldilocks(v).is_reduced(),
+                "{v:x}"
+            );
+            // The trait's default (a round trip) agrees.
+            let x = Goldilocks(v);
+            assert_ne!(Goldilocks::from_montgomery(&x.to_montgomery()), Some(x));
+        }
+        let bp = BabyBear::P;
+        for v in [0, 1, bp - 1] {
+            assert!(BabyBear::below_modulus(&[v as u64]) && BabyBear(v).is_reduced());
+        }
+        for v in [bp, bp + 1, u32::MAX] {
+            assert!(!BabyBear::below_modulus(&[v as u64]) && !BabyBear(v).is_reduced());
+        }
+        assert!(!BabyBear::below_modulus(&[1 << 40]));
     }
 
     #[test]
