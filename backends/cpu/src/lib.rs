@@ -24,6 +24,7 @@ pub mod hash;
 mod ifma52;
 pub mod msm;
 pub mod ntt;
+mod wiped;
 
 use std::sync::Arc;
 use zkaccel_backend::curve::Affine;
@@ -135,12 +136,10 @@ impl CpuBackend {
 }
 
 /// The scalars as canonical integers. They may be witness data, so the copy is wiped when
-/// it is dropped (`Zeroizing`: volatile writes the compiler cannot remove).
-fn canonical_scalars<C: CurveGroup>(
-    s: &ScalarsView<'_, C::Scalar>,
-) -> zeroize::Zeroizing<Vec<[u64; 4]>> {
+/// it is dropped ([`wiped::Wiped`]: volatile writes the compiler cannot remove).
+fn canonical_scalars<C: CurveGroup>(s: &ScalarsView<'_, C::Scalar>) -> wiped::Wiped<[u64; 4]> {
     use rayon::prelude::*;
-    zeroize::Zeroizing::new(
+    wiped::Wiped::new(
         (0..s.len())
             .into_par_iter()
             .with_min_len(4096)

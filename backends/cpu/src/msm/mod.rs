@@ -251,9 +251,9 @@ where
             let windows = plan.windows;
             // Digits and signs are derived from the scalars (possibly witness data): both
             // are wiped when dropped.
-            let mut digits = zeroize::Zeroizing::new(vec![0i16; m * windows]);
+            let mut digits = crate::wiped::Wiped::new(vec![0i16; m * windows]);
             // One byte per virtual point: 1 when its GLV half is negative.
-            let mut negative = zeroize::Zeroizing::new(vec![0u8; m]);
+            let mut negative = crate::wiped::Wiped::new(vec![0u8; m]);
             digits
                 .par_chunks_mut(2 * windows)
                 .zip(negative.par_chunks_mut(2))
@@ -297,7 +297,7 @@ where
             let bits = <C::Scalar as PrimeField>::MODULUS_BITS;
             let plan = plan(n, bits);
             let windows = plan.windows;
-            let mut digits = zeroize::Zeroizing::new(vec![0i16; n * windows]);
+            let mut digits = crate::wiped::Wiped::new(vec![0i16; n * windows]);
             digits
                 .par_chunks_mut(windows)
                 .zip(scalars.par_iter())
@@ -393,7 +393,7 @@ where
     let bits = <C::Scalar as PrimeField>::MODULUS_BITS;
     let c = window_bits(n, bits);
     let windows = (bits as usize + 2).div_ceil(c as usize);
-    let mut digits = zeroize::Zeroizing::new(vec![0i16; n * windows]);
+    let mut digits = crate::wiped::Wiped::new(vec![0i16; n * windows]);
     signed_digits(scalars, c, windows, &mut digits);
 
     let threads = rayon::current_num_threads().max(1);
