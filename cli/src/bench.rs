@@ -105,8 +105,9 @@ pub struct BenchArgs {
     /// Worker threads for every library (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
-    /// Also run the CPU backend on one thread (`cpu_threads(1)`) in MSM and NTT cases, and
-    /// report its speed-up from one thread to all.
+    /// Also run the CPU backend on one thread in MSM and NTT cases (`cpu_threads(1)`, the
+    /// whole call inside a one-thread pool, so the runtime's own passes too), and report its
+    /// speed-up from one thread to all.
     #[arg(long)]
     scaling: bool,
     /// Also time each backend's MSM, NTT and Merkle rows with result verification at these
@@ -360,7 +361,7 @@ struct Ctx {
     single: Option<(String, Runtime)>,
     /// `--scaling`: MSM and NTT cases get a one-thread CPU row too.
     scaling: bool,
-    /// A one-thread pool for the peers' single-thread rows.
+    /// A one-thread pool for the single-thread rows (ours and the peers').
     one_pool: Option<rayon::ThreadPool>,
     /// `--verify`: levels to add verified rows for.
     verify: Vec<zkaccel::Verification>,
@@ -789,7 +790,7 @@ where
         }
     }
     if let Some((name, rt)) = ctx.single.as_ref().filter(|_| ctx.scaling) {
-        let (t, r) = time(ctx.reps, || rt.msm(&bases, &scalars));
+        let (t, r) = ctx.on_threads(Threads::One, || time(ctx.reps, || rt.msm(&bases, &scalars)));
         let ok = reference == Some(r?);
         entries.push(entry(SINGLE_CPU.into(), name.clone(), t, n, ok));
     }
@@ -897,7 +898,9 @@ fn ntt_ours<F: TwoAdicField>(
     }
     if let Some((name, rt)) = ctx.single.as_ref().filter(|_| ctx.scaling) {
         let domain = rt.ntt_domain::<F>(col_log)?;
-        let (t, r) = time_fresh(ctx.reps, input, &mut data, |d| domain.run(d, cfg));
+        let (t, r) = ctx.on_threads(Threads::One, || {
+            time_fresh(ctx.reps, input, &mut data, |d| domain.run(d, cfg))
+        });
         r?;
         let ok = reference.as_ref() == Some(&data);
         entries.push(entry(SINGLE_CPU.into(), name.clone(), t, input.len(), ok));
@@ -1229,8 +1232,10 @@ impl Ctx {
         }
     }
 
-    /// Runs a peer on the case's threads (inside the one-thread pool for `One`).
-    fn peer<R: Send>(&self, threads: Threads, f: impl FnOnce() -> R + Send) -> R {
+    /// Runs `f` on the case's threads (inside the one-thread pool for `One`): peers and our
+    /// one-thread rows alike, so that every pass of a call — the runtime's input checks and
+    /// copies as well as the backend's work — runs on that many threads.
+    fn on_threads<R: Send>(&self, threads: Threads, f: impl FnOnce() -> R + Send) -> R {
         match (threads, &self.one_pool) {
             (Threads::One, Some(pool)) => pool.install(f),
             _ => f(),
@@ -1282,7 +1287,9 @@ fn bench_poseidon_circom(ctx: &Ctx, log_n: u32, threads: Threads) -> Result<Case
     let mut reference: Option<Vec<Bn254Fr>> = None;
     for (runner, device, rt) in ctx.ours(threads) {
         let mut out = vec![Bn254Fr::ZERO; n];
-        let (t, r) = time(ctx.reps, || rt.hash_batch(id, &inputs, 2, &mut out));
+        let (t, r) = ctx.on_threads(threads, || {
+            time(ctx.reps, || rt.hash_batch(id, &inputs, 2, &mut out))
+        });
         r?;
         let ok = *reference.get_or_insert_with(|| out.clone()) == out;
         entries.push(entry(runner, device, t, n, ok));
@@ -1290,7 +1297,7 @@ fn bench_poseidon_circom(ctx: &Ctx, log_n: u32, threads: Threads) -> Result<Case
     let ours = entries.len();
     if ctx.peers {
         let ark_in: Vec<ark_bn254::Fr> = inputs.iter().map(|x| x.to_ark()).collect();
-        let (t, out) = ctx.peer(threads, || -> Result<_> {
+        let (t, out) = ctx.on_threads(threads, || -> Result<_> {
             let k = rayon::current_num_threads();
             let mut hashers = (0..k)
                 .map(|_| Poseidon::<ark_bn254::Fr>::new_circom(2))
@@ -1399,7 +1406,9 @@ fn bench_poseidon2_babybear(ctx: &Ctx, log_n: u32, threads: Threads) -> Result<C
     let mut reference: Option<Vec<BabyBear>> = None;
     for (runner, device, rt) in ctx.ours(threads) {
         let mut states = input.clone();
-        let (t, r) = time_fresh(ctx.reps, &input, &mut states, |s| rt.permute(id, s));
+        let (t, r) = ctx.on_threads(threads, || {
+            time_fresh(ctx.reps, &input, &mut states, |s| rt.permute(id, s))
+        });
         r?;
         let ok = *reference.get_or_insert_with(|| states.clone()) == states;
         entries.push(entry(runner, device, t, n, ok));
@@ -1412,7 +1421,7 @@ fn bench_poseidon2_babybear(ctx: &Ctx, log_n: u32, threads: Threads) -> Result<C
             .map(|c| core::array::from_fn(|j| P3BabyBear::new(c[j].value())))
             .collect();
         let mut states = p3_in.clone();
-        let t = ctx.peer(threads, || {
+        let t = ctx.on_threads(threads, || {
             time_fresh(ctx.reps, &p3_in, &mut states, |s| p3_permute_all(&perm, s)).0
         });
         let flat: Vec<P3BabyBear> = states.iter().flatten().copied().collect();
