@@ -60,8 +60,9 @@ pub(crate) fn points<C: CurveGroup>(p: &PointsView<'_, C>, v: PointValidation) -
 
 /// Every element of an NTT input below the modulus (storage form).
 pub(crate) fn elements<F: PrimeField>(data: &[F]) -> Result<()> {
-    // A plain loop per chunk (rayon's `position_first` pays its bookkeeping per element,
-    // which made this check cost as much as a small-field transform).
+    // A plain loop per chunk: rayon's `position_first` pays its bookkeeping per element,
+    // which (with a Montgomery round trip per element, before) made this check cost as much
+    // as a small-field transform.
     let bad = first_bad(data.len(), |r| {
         let start = r.start;
         match data[r].iter().position(|x| !x.is_reduced()) {

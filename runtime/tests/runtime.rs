@@ -140,6 +140,26 @@ fn off_curve_and_subgroup_checks_when_asked() {
     );
 }
 
+/// The error of an MSM over raw BN254 G1 points (64 bytes each, zero coordinates for
+/// infinity), one per scalar of `s`.
+fn raw_bn254_msm_error(rt: &Runtime, bytes: &[u8], encoding: Encoding, s: &[Bn254Fr]) -> Error {
+    let raw = RawPoints::new(
+        Bn254G1::id(),
+        bytes,
+        s.len(),
+        64,
+        Infinity::ZeroCoordinates,
+        encoding,
+    )
+    .unwrap();
+    rt.msm_raw(
+        &raw,
+        &ScalarsView::from_elements(s).raw(),
+        &MsmOptions::default(),
+    )
+    .unwrap_err()
+}
+
 #[test]
 fn coordinates_not_reduced() {
     let rt = Runtime::new().unwrap();
@@ -148,22 +168,7 @@ fn coordinates_not_reduced() {
     // Overwrite point 1's x with the modulus itself (canonical encoding).
     let q = <<Bn254G1 as CurveGroup>::BasePrime as PrimeField>::modulus();
     bytes[64..96].copy_from_slice(bytemuck::cast_slice(&q));
-    let raw = RawPoints::new(
-        Bn254G1::id(),
-        &bytes,
-        2,
-        64,
-        Infinity::ZeroCoordinates,
-        Encoding::Canonical,
-    )
-    .unwrap();
-    let err = rt
-        .msm_raw(
-            &raw,
-            &ScalarsView::from_elements(&s).raw(),
-            &MsmOptions::default(),
-        )
-        .unwrap_err();
+    let err = raw_bn254_msm_error(&rt, &bytes, Encoding::Canonical, &s);
     assert!(
         matches!(err, Error::PointNotReduced { index: 1, .. }),
         "{err}"
@@ -224,22 +229,7 @@ fn first_unreduced_input_is_reported_across_chunks() {
             field: zkaccel::FieldId::Bn254Fr
         }
     );
-    let raw = RawPoints::new(
-        Bn254G1::id(),
-        &bytes,
-        n,
-        64,
-        Infinity::ZeroCoordinates,
-        Encoding::Montgomery,
-    )
-    .unwrap();
-    let err = rt
-        .msm_raw(
-            &raw,
-            &ScalarsView::from_elements(&s).raw(),
-            &MsmOptions::default(),
-        )
-        .unwrap_err();
+    let err = raw_bn254_msm_error(&rt, &bytes, Encoding::Montgomery, &s);
     assert!(
         matches!(err, Error::PointNotReduced { index: 20_001, .. }),
         "{err}"
