@@ -21,20 +21,18 @@ impl<T: Zeroize + Send> Wiped<T> {
     pub(crate) fn new(v: Vec<T>) -> Self {
         Self(v)
     }
-}
 
-impl<T: Zeroize + Send> Drop for Wiped<T> {
-    fn drop(&mut self) {
-        self.wipe();
-    }
-}
-
-impl<T: Zeroize + Send> Wiped<T> {
     /// Overwrites every element with zero (volatile writes), chunks in parallel.
     fn wipe(&mut self) {
         self.0
             .par_chunks_mut(WIPE_CHUNK)
             .for_each(|c| c.iter_mut().for_each(Zeroize::zeroize));
+    }
+}
+
+impl<T: Zeroize + Send> Drop for Wiped<T> {
+    fn drop(&mut self) {
+        self.wipe();
     }
 }
 

@@ -148,6 +148,13 @@ impl<P: FpParams<N>, const N: usize> Fp<P, N> {
         one[0] = 1;
         limbs::mont_mul(&self.limbs, &one, &P::MODULUS, P::INV)
     }
+
+    /// The element for a canonical integer `v < p`: the Montgomery product `v·R²·R⁻¹ = v·R`
+    /// with the run-time product (the `const fn` one is for constants).
+    #[inline]
+    fn from_reduced(v: [u64; N]) -> Self {
+        Self::from_montgomery_unchecked(v) * Self::from_montgomery_unchecked(P::R2)
+    }
 }
 
 impl<P: FpParams<N>, const N: usize> Add for Fp<P, N> {
@@ -283,9 +290,8 @@ impl<P: FpParams<N>, const N: usize> PrimeField for Fp<P, N> {
     fn from_u64(v: u64) -> Self {
         let mut l = [0u64; N];
         l[0] = v;
-        // v < 2^64 < p for every large field: the Montgomery product v·R²·R⁻¹ = v·R is the
-        // Montgomery form of v (the run-time product, not the `const` one).
-        Self::from_montgomery_unchecked(l) * Self::from_montgomery_unchecked(P::R2)
+        // v < 2^64 < p for every large field.
+        Self::from_reduced(l)
     }
     fn to_canonical(&self) -> [u64; N] {
         // x·R times the word 1 (as a stored value) is x·R·1·R⁻¹ = x: one run-time product.
@@ -304,8 +310,7 @@ impl<P: FpParams<N>, const N: usize> PrimeField for Fp<P, N> {
         if limbs::geq(v, &P::MODULUS) {
             None
         } else {
-            // v·R²·R⁻¹ = v·R, as in `from_u64`.
-            Some(Self::from_montgomery_unchecked(*v) * Self::from_montgomery_unchecked(P::R2))
+            Some(Self::from_reduced(*v))
         }
     }
     fn from_montgomery(v: &[u64; N]) -> Option<Self> {
